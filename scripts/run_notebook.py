@@ -1,0 +1,62 @@
+"""Execute cifar10_classification.ipynb top to bottom in a fresh kernel and save it in place, with its outputs.
+
+    python scripts/run_notebook.py --run-mode quick --data-dir ../shared/data/cifar-10-batches-py --fresh
+
+papermill injects the parameters as a cell after the `parameters` cell; that cell is removed from the saved
+notebook so that it still opens in Colab with its default parameters. The outputs themselves (the summary at
+the top) state the run mode, the data, the backend, the device and the total duration of the run.
+"""
+
+import argparse
+import logging
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import papermill
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "cifar10_classification.ipynb"
+
+
+def strip_run_metadata(notebook):
+    """Drop papermill's injected cell and its bookkeeping metadata; keep outputs and tags."""
+    notebook.cells = [cell for cell in notebook.cells if "injected-parameters" not in cell.metadata.get("tags", [])]
+    for cell in notebook.cells:
+        cell.metadata = {key: value for key, value in cell.metadata.items() if key == "tags" and value}
+    notebook.metadata.pop("papermill", None)
+    notebook.metadata.pop("widgets", None)
+    return notebook
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run-mode", default="full", choices=["full", "quick", "smoke"])
+    parser.add_argument("--data-dir", default=None, help="folder with the official cifar-10-batches-py files (offline)")
+    parser.add_argument("--output", type=Path, default=NOTEBOOK, help="where to save the executed notebook")
+    parser.add_argument("--fresh", action="store_true", help="delete results/ and figures/ first, so that everything is trained")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # papermill prints each cell's outputs as it runs
+
+    if args.fresh:
+        for folder in ("results", "figures"):
+            shutil.rmtree(ROOT / folder, ignore_errors=True)
+    parameters = {"RUN_MODE": args.run_mode, "RESULTS_DIR": "results", "FIGURES_DIR": "figures"}
+    if args.data_dir:
+        parameters["DATA_DIR"] = args.data_dir
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        executed = Path(scratch) / NOTEBOOK.name
+        papermill.execute_notebook(NOTEBOOK, executed, parameters=parameters, cwd=ROOT, kernel_name="python3",
+                                   progress_bar=False, log_output=True)
+        notebook = strip_run_metadata(nbformat.read(executed, as_version=4))
+    nbformat.validate(notebook)
+    nbformat.write(notebook, args.output)
+    print(f"{args.output} executed in {time.perf_counter() - started:.0f} s ({args.run_mode} mode).", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,315 @@
+"""Unit tests of the notebook's own functions, loaded from its `definitions` cells."""
+
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+from fake_data import write_cifar10
+
+
+@pytest.fixture(scope="module")
+def cifar_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cifar")
+    arrays = write_cifar10(root, per_batch=40, test_count=30, seed=3)
+    return root / "cifar-10-batches-py", arrays
+
+
+def make_dataset(nb, arrays, size=None):
+    x_train, y_train, x_test, y_test = arrays
+    cfg = dict(nb["MODES"]["smoke"], max_train_images=size, max_test_images=None)
+    return nb["make_dataset"]("cifar10", (x_train, y_train), (x_test, y_test), nb["CLASS_NAMES_FR"], cfg, 0, 0.1)
+
+
+# --- loading -------------------------------------------------------------------------------------------------
+
+
+def test_loader_reads_official_layout_in_order(nb, cifar_dir):
+    folder, (x_train, y_train, x_test, y_test) = cifar_dir
+    (x_read, y_read), (xt_read, yt_read) = nb["load_cifar10_folder"](folder)
+    assert x_read.shape == (200, 32, 32, 3) and x_read.dtype == np.uint8
+    assert y_read.shape == (200,) and y_read.dtype == np.int64
+    assert xt_read.shape == (30, 32, 32, 3) and yt_read.shape == (30,)
+    np.testing.assert_array_equal(x_read, x_train)  # batches 1..5 in order, channel-first rows -> HWC
+    np.testing.assert_array_equal(y_read, y_train)
+    np.testing.assert_array_equal(xt_read, x_test)
+    np.testing.assert_array_equal(yt_read, y_test)
+
+
+def test_data_dir_may_be_the_folder_or_its_parent(nb, cifar_dir):
+    folder, _ = cifar_dir
+    assert nb["resolve_cifar10_dir"](folder) == folder
+    assert nb["resolve_cifar10_dir"](folder.parent) == folder
+
+
+def test_missing_file_is_named(nb, cifar_dir, tmp_path, copy_of):
+    folder = copy_of(cifar_dir[0], "incomplete")
+    (folder / "data_batch_4").unlink()
+    with pytest.raises(nb["ConfigurationError"], match="data_batch_4"):
+        nb["resolve_cifar10_dir"](folder)
+
+
+def test_truncated_batch_is_named(nb, cifar_dir, copy_of):
+    folder = copy_of(cifar_dir[0], "truncated")
+    content = (folder / "data_batch_3").read_bytes()
+    (folder / "data_batch_3").write_bytes(content[: len(content) // 2])
+    with pytest.raises(nb["DataError"], match="data_batch_3.*tronqué"):
+        nb["load_cifar10_folder"](folder)
+
+
+def test_wrong_shapes_are_refused(nb, tmp_path):
+    path = tmp_path / "data_batch_1"
+    with open(path, "wb") as file:
+        pickle.dump({b"data": np.zeros((4, 100), np.uint8), b"labels": [0, 1, 2, 3]}, file, protocol=4)
+    with pytest.raises(nb["DataError"], match="3072"):
+        nb["read_cifar_batch"](path)
+    with open(path, "wb") as file:
+        pickle.dump({b"data": np.zeros((4, 3072), np.uint8), b"labels": [0, 1, 2, 12]}, file, protocol=4)
+    with pytest.raises(nb["DataError"], match="étiquettes"):
+        nb["read_cifar_batch"](path)
+
+
+class Payload:
+    """A pickle that runs a command when loaded by an unrestricted unpickler."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+def test_hostile_pickle_is_refused_and_does_not_run(nb, tmp_path):
+    marker = tmp_path / "payload_ran"
+    path = tmp_path / "data_batch_1"
+    with open(path, "wb") as file:
+        pickle.dump({b"data": Payload(marker), b"labels": [0]}, file, protocol=4)
+    with pytest.raises(nb["DataError"], match="data_batch_1.*(posix|os|nt)\\.system"):
+        nb["read_cifar_batch"](path)
+    assert not marker.exists()
+
+
+def test_stratified_split_keeps_class_proportions(nb):
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(10), 100)
+    x = rng.integers(0, 255, size=(1000, 2, 2, 3), dtype=np.uint8)
+    x_train, x_val, y_train, y_val = nb["stratified_split"](x, y, 0.1, seed=5)
+    assert len(y_val) == 100 and len(y_train) == 900
+    assert np.all(np.bincount(y_val, minlength=10) == 10)
+    assert np.all(np.bincount(y_train, minlength=10) == 90)
+    again = nb["stratified_split"](x, y, 0.1, seed=5)
+    np.testing.assert_array_equal(again[3], y_val)  # same seed, same split
+    train_rows = {row.tobytes() for row in x_train.reshape(900, -1)}
+    assert not train_rows & {row.tobytes() for row in x_val.reshape(100, -1)}  # no image in both parts
+
+
+def test_smoke_subset_keeps_every_class(nb, cifar_dir):
+    _, arrays = cifar_dir
+    data = make_dataset(nb, arrays, size=100)
+    assert len(data.y_train) + len(data.y_val) == 100
+    assert set(np.unique(data.y_train)) == set(range(10))
+
+
+# --- layers and parameter formulas ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kernel", [1, 3, 5])
+@pytest.mark.parametrize("stride", [1, 2, 3])
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_conv_output_size_matches_keras(nb, kernel, stride, padding):
+    layers = nb["layers"]
+    for size in (28, 31, 32):
+        expected = layers.Conv2D(2, kernel, strides=stride, padding=padding).compute_output_shape((None, size, size, 3))[1]
+        assert nb["conv_output_size"](size, kernel, stride, padding) == expected
+
+
+@pytest.fixture(scope="module")
+def model_data(nb, cifar_dir):
+    data = make_dataset(nb, cifar_dir[1])
+    nb["DATA"] = data
+    nb["CFG"] = dict(nb["MODES"]["full"])  # full widths: the counts of the course
+    yield data
+    nb["CFG"] = nb["MODES"]["smoke"]
+
+
+def test_seed_cnn_parameters_match_the_course(nb, model_data):
+    model = nb["build_cnn"](nb["SEED_CNN"])
+    table = nb["parameter_table"](model, show=False)
+    counts = dict(zip(table["type"] + ":" + table["forme de sortie"], table["paramètres"]))
+    assert counts["Conv2D:28 × 28 × 16"] == (5 * 5 * 3 + 1) * 16
+    assert counts["Conv2D:12 × 12 × 32"] == (3 * 3 * 16 + 1) * 32
+    assert counts["Dense:256"] == (6 * 6 * 32 + 1) * 256
+    assert model.count_params() == 335_210
+    assert nb["model_flops"](model) == 2 * (5 * 5 * 3 * 16 * 28 * 28 + 3 * 3 * 16 * 32 * 12 * 12 + 1152 * 256 + 256 * 128 + 128 * 10)
+
+
+def test_every_model_of_the_notebook_has_exact_formulas(nb, model_data):
+    builders = {"dense": lambda: nb["build_dense_network"]()}
+    for spec, _, _ in nb["LADDER"]:
+        builders[spec["name"]] = lambda spec=spec: nb["build_cnn"](spec)
+    builders["tutorial"] = lambda: nb["build_cnn"](nb["TF_TUTORIAL_CNN"], preprocessing="scale")
+    builders["fast"] = lambda: nb["build_fast_cnn"](model_data, nb["MODES"]["full"]["best_widths"])
+    builders["transfer"] = lambda: nb["build_transfer_model"](model_data, 32, None, unfrozen_layers=10)
+    for name, build in builders.items():
+        model = build()
+        table = nb["parameter_table"](model, show=False)  # raises if the formulas disagree with Keras
+        assert table["paramètres"].sum() == model.count_params(), name
+
+
+def test_batchnorm_counts_four_per_channel(nb, model_data):
+    model = nb["build_cnn"](nb["SEED004_FINAL"])
+    table = nb["parameter_table"](model, show=False)
+    batch_norms = table[table["type"] == "BatchNormalization"]
+    assert len(batch_norms) == 5  # three after the conv pairs, two after the dense layers
+    assert list(batch_norms["paramètres"]) == [4 * 16, 4 * 32, 4 * 64, 4 * 256, 4 * 128]
+
+
+# --- augmentation ----------------------------------------------------------------------------------------------
+
+
+def test_augmentation_is_per_image_and_keeps_shape_and_range(nb):
+    images = np.random.default_rng(0).uniform(-2, 3, size=(1, 32, 32, 3)).astype("float32")
+    twins = np.repeat(images, 16, axis=0)
+    layer = nb["RandomCropFlip"](4, seed=1)
+    augmented = nb["ops"].convert_to_numpy(layer(twins, training=True))
+    assert augmented.shape == twins.shape and augmented.dtype == np.float32
+    assert augmented.min() >= images.min() - 1e-6 and augmented.max() <= images.max() + 1e-6  # reflect padding: no new values
+    distinct = {image.tobytes() for image in augmented}
+    assert len(distinct) >= 12  # 81 shifts x 2 flips: identical images come out different
+    flipped_only = nb["ops"].convert_to_numpy(nb["RandomCropFlip"](0, seed=2)(twins, training=True))
+    assert {image.tobytes() for image in flipped_only} == {images[0].tobytes(), images[0][:, ::-1].tobytes()}
+    np.testing.assert_array_equal(nb["ops"].convert_to_numpy(layer(twins, training=False)), twins)
+
+
+# --- error analysis ---------------------------------------------------------------------------------------------
+
+
+def test_most_confused_pairs_come_out_in_order(nb):
+    confusion = np.diag([50, 40, 30, 20])
+    confusion[3, 1] = 9  # most frequent error: 3 -> 1
+    confusion[0, 2] = 7
+    confusion[2, 0] = 7  # tie with 0 -> 2, broken by the true class
+    confusion[1, 3] = 2
+    assert nb["most_confused_pairs"](confusion, top=3) == [(3, 1, 9), (0, 2, 7), (2, 0, 7)]
+    np.testing.assert_allclose(nb["per_class_recall"](confusion), [50 / 57, 40 / 42, 30 / 37, 20 / 29])
+
+
+def test_misclassified_examples_follow_the_pairs_most_confident_first(nb):
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    probabilities = np.array([
+        [0.1, 0.9, 0.0], [0.4, 0.6, 0.0], [0.0, 1.0, 0.0], [0.0, 0.3, 0.7], [0.0, 0.0, 1.0], [0.8, 0.2, 0.0],
+    ])
+    pairs = [(0, 1, 2), (1, 2, 1)]
+    assert nb["misclassified_examples"](labels, probabilities, pairs, limit=25) == [0, 3, 1]
+    assert nb["misclassified_examples"](labels, probabilities, pairs, limit=1) == [0]
+
+
+def test_pareto_front_and_efficiency_rule(nb):
+    import pandas as pd
+
+    frame = pd.DataFrame({"experiment": list("abcd"), "test_acc": [0.60, 0.70, 0.69, 0.50],
+                          "train_seconds": [10.0, 100.0, 20.0, 30.0], "gap": [0.05, 0.30, 0.05, 0.0]})
+    assert list(nb["pareto_front"](frame)["experiment"]) == ["a", "c", "b"]
+    chosen, gap_respected = nb["most_efficient"](frame, tolerance=0.02, gap_limit=0.10)
+    assert chosen["experiment"] == "c" and gap_respected
+
+
+# --- kNN and the NumPy network -------------------------------------------------------------------------------
+
+
+def test_knn_votes_match_scikit_learn(nb):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    rng = np.random.default_rng(0)
+    x_fit, y_fit = rng.normal(size=(200, 12)), rng.integers(0, 4, 200)
+    x_eval, y_eval = rng.normal(size=(60, 12)), rng.integers(0, 4, 60)
+    accuracies = nb["knn_accuracy_by_k"](x_fit, y_fit, x_eval, y_eval, 9, 4)
+    for k in (1, 2, 4, 9):
+        reference = KNeighborsClassifier(n_neighbors=k, algorithm="brute").fit(x_fit, y_fit).score(x_eval, y_eval)
+        assert accuracies[k - 1] == pytest.approx(reference)
+
+
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
+def test_numpy_gradients_match_finite_differences(nb, loss):
+    rng = np.random.default_rng(1)
+    network = nb["NumpyMLP"](7, 5, 3, seed=2, dtype=np.float64)
+    x, targets = rng.normal(size=(6, 7)), np.eye(3)[rng.integers(0, 3, 6)]
+    analytic = network.gradients(x, targets, loss)
+    for name, values in network.params.items():
+        numeric = np.zeros_like(values)
+        for index in np.ndindex(values.shape):
+            saved = values[index]
+            values[index] = saved + 1e-6
+            plus = network.loss(x, targets, loss)
+            values[index] = saved - 1e-6
+            minus = network.loss(x, targets, loss)
+            values[index] = saved
+            numeric[index] = (plus - minus) / 2e-6
+        error = np.linalg.norm(analytic[name] - numeric) / max(np.linalg.norm(numeric), 1e-12)
+        assert error < 1e-6, (name, error)
+
+
+def test_numpy_network_learns_a_separable_problem(nb):
+    rng = np.random.default_rng(0)
+    centers = rng.normal(0, 3, size=(3, 10))
+    y = rng.integers(0, 3, 600)
+    x = centers[y] + rng.normal(size=(600, 10))
+    _, history = nb["train_numpy_mlp"](x[:500], y[:500], x[500:], y[500:], "cross_entropy", 8, 5, 0.5, 32, 0, 3)
+    assert history["val_accuracy"][-1] > 0.9
+    assert history["loss"][-1] < history["loss"][0]
+
+
+# --- registry --------------------------------------------------------------------------------------------------
+
+
+def test_registry_round_trip_and_hash_check(nb, tmp_path):
+    registry = nb["ResultsRegistry"](tmp_path / "results")
+    record = {column: None for column in nb["REGISTRY_COLUMNS"]}
+    record.update(experiment="demo", group="baseline", params=10, epochs=2, train_acc=0.5, val_acc=0.4, test_acc=0.45,
+                  gap=0.1, train_seconds=1.5, config_hash="abc", trained_at="2026-01-01T00:00:00")
+    registry.save(record, {"loss": [1.0, 0.5]}, np.full((3, 10), 0.1))
+    reopened = nb["ResultsRegistry"](tmp_path / "results")
+    assert reopened.lookup("demo", "abc")["test_acc"] == 0.45
+    assert reopened.lookup("demo", "other-hash") is None
+    assert reopened.history("demo") == {"loss": [1.0, 0.5]}
+    assert reopened.predictions("demo").shape == (3, 10)
+    assert not list((tmp_path / "results").rglob(".*.tmp"))  # atomic writes leave no temporary file
+
+
+def test_unreadable_registry_is_kept_aside(nb, tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "experiments.csv").write_bytes(b"\xff\xfe not a csv \x00")
+    registry = nb["ResultsRegistry"](results)
+    assert registry.records == {}
+    assert list(results.glob("experiments.unreadable-*.csv"))  # nothing is lost
+
+
+def test_config_hash_is_stable_and_sensitive(nb):
+    assert nb["config_hash"]({"a": 1, "b": [1, 2]}) == nb["config_hash"]({"b": [1, 2], "a": 1})
+    assert nb["config_hash"]({"a": 1}) != nb["config_hash"]({"a": 2})
+
+
+def test_parameters_are_checked(nb):
+    check = nb["check_parameters"]
+    with pytest.raises(nb["ConfigurationError"], match="'fast'.*'full', 'quick', 'smoke'"):
+        check("fast", None, 1, False, 0.1)
+    with pytest.raises(nb["ConfigurationError"], match="SEED"):
+        check("smoke", None, "42", False, 0.1)
+    with pytest.raises(nb["ConfigurationError"], match="FORCE_RETRAIN"):
+        check("smoke", None, 1, "yes", 0.1)
+    with pytest.raises(nb["ConfigurationError"], match="VAL_FRACTION"):
+        check("smoke", None, 1, False, 0.9)
+    assert check("smoke", None, 1, ["seed_cnn"], 0.1) is None
+
+
+def test_fast_model_compiles_with_xla(nb, model_data):
+    """The fast model (augmentation included) supports XLA, so Keras can enable it on a GPU (jit_compile='auto')."""
+    keras = nb["keras"]
+    model = nb["build_fast_cnn"](model_data, (8, 16, 16))
+    model.compile(optimizer=nb["fast_optimizer"](2, 1), loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.2),
+                  jit_compile=True)
+    history = model.fit(model_data.x_train[:64], keras.utils.to_categorical(model_data.y_train[:64], 10), epochs=1,
+                        batch_size=32, verbose=0)
+    assert np.isfinite(history.history["loss"][-1])
