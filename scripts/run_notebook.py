@@ -9,6 +9,7 @@ the top) state the run mode, the data, the backend, the device and the total dur
 
 import argparse
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -40,6 +41,7 @@ def main(argv=None):
     parser.add_argument("--fresh", action="store_true", help="delete results/ and figures/ first, so that everything is trained")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # papermill prints each cell's outputs as it runs
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # the kernel inherits it: no TensorFlow C++ start-up logs in the outputs
 
     if args.fresh:
         for folder in ("results", "figures"):
@@ -51,7 +53,11 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as scratch:
         executed = Path(scratch) / NOTEBOOK.name
         papermill.execute_notebook(NOTEBOOK, executed, parameters=parameters, cwd=ROOT, kernel_name="python3",
-                                   progress_bar=False, log_output=True)
+                                   progress_bar=False, log_output=True,
+                                   # C/C++ libraries' own stderr lines (TensorFlow's oneDNN start-up notice, which
+                                   # TF_CPP_MIN_LOG_LEVEL does not silence) go to this terminal, not into the saved
+                                   # outputs; Python warnings and errors are still captured in the notebook.
+                                   extra_arguments=["--IPKernelApp.capture_fd_output=False"])
         notebook = strip_run_metadata(nbformat.read(executed, as_version=4))
     nbformat.validate(notebook)
     nbformat.write(notebook, args.output)
