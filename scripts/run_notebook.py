@@ -9,7 +9,6 @@ the top) state the run mode, the data, the backend, the device and the total dur
 
 import argparse
 import logging
-import os
 import shutil
 import sys
 import tempfile
@@ -41,7 +40,6 @@ def main(argv=None):
     parser.add_argument("--fresh", action="store_true", help="delete results/ and figures/ first, so that everything is trained")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # papermill prints each cell's outputs as it runs
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # the kernel inherits it: fewer TensorFlow C++ start-up logs
 
     if args.fresh:
         for folder in ("results", "figures"):
