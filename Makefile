@@ -1,15 +1,24 @@
-# Two commands do all the set-up (they create .venv on first use):
+# Two commands do all the set-up (they create their environments on first use):
 #   make notebook [RUN_MODE=quick] [DATA_DIR=path] [FRESH=1]   execute the notebook top to bottom, outputs saved in place
 #                                                  (FRESH=1: delete results/ and figures/ first, so everything is retrained)
-#   make test                                       run the tests (smoke mode, generated data)
+#   make check                                      everything CI does, in this order:
+#     make lint           ruff check + ruff format --check (notebook, scripts, tests, benchmarks)
+#     make html           render the committed notebook with its outputs -> public/index.html
+#     make student-copy   the notebook without outputs nor answers -> student/cifar10_classification_etudiant.ipynb
+#     make test           every test, latest libraries (.venv: requirements-dev.txt)
+#     make test-colab     the smoke notebook and the float16 path with Colab's versions (.venv-colab: requirements-colab.txt)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+COLAB_VENV := .venv-colab
+COLAB_BIN := $(COLAB_VENV)/bin
+LINTED := cifar10_classification.ipynb scripts tests benchmarks
+STUDENT_COPY := student/cifar10_classification_etudiant.ipynb
 RUN_MODE ?= full
 DATA_DIR ?=
 FRESH ?=
 
-.PHONY: notebook test benchmark clean
+.PHONY: check lint html student-copy test test-colab notebook benchmark clean
 
 $(VENV)/installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,14 +26,36 @@ $(VENV)/installed: requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-notebook: $(VENV)/installed
-	$(BIN)/python scripts/run_notebook.py --run-mode $(RUN_MODE) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(FRESH),--fresh)
+# Colab's pinned versions, plus the test tools of requirements-dev.txt (whose ranges the pins satisfy).
+$(COLAB_VENV)/installed: requirements-colab.txt requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_BIN)/python -m pip install --quiet --upgrade pip
+	$(COLAB_BIN)/python -m pip install --quiet -r requirements-colab.txt -r requirements-dev.txt
+	touch $@
+
+check: lint html student-copy test test-colab
+
+lint: $(VENV)/installed
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+
+html: $(VENV)/installed
+	$(BIN)/jupyter nbconvert --to html --output-dir public --output index cifar10_classification.ipynb
+
+student-copy: $(VENV)/installed
+	$(BIN)/python scripts/student_copy.py --output $(STUDENT_COPY)
 
 test: $(VENV)/installed
 	$(BIN)/python -m pytest --junitxml=test-artifacts/junit.xml
+
+test-colab: $(COLAB_VENV)/installed
+	$(COLAB_BIN)/python -m pytest tests/test_notebook.py tests/test_mixed_precision.py --junitxml=test-artifacts/junit-colab.xml
+
+notebook: $(VENV)/installed
+	$(BIN)/python scripts/run_notebook.py --run-mode $(RUN_MODE) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(FRESH),--fresh)
 
 benchmark: $(VENV)/installed
 	$(BIN)/python benchmarks/compare_models.py $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
 clean:
-	rm -rf $(VENV) test-artifacts .pytest_cache
+	rm -rf $(VENV) $(COLAB_VENV) test-artifacts .pytest_cache .ruff_cache public student

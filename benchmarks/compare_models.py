@@ -18,81 +18,153 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-from notebook_tools import load_definitions  # noqa: E402
+from notebook_tools import load_definitions
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", required=True, help="folder with the official cifar-10-batches-py files")
-    parser.add_argument("--mode", default="quick", choices=["full", "quick", "smoke"], help="the notebook's RUN_MODE (sizes, epochs)")
+    parser.add_argument(
+        "--mode", default="quick", choices=["full", "quick", "smoke"], help="the notebook's RUN_MODE (sizes, epochs)"
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--full-size-epoch", action="store_true", help="also time one epoch of the fast model on 50,000 images")
     parser.add_argument("--json", type=Path, help="write the measurements there")
     args = parser.parse_args(argv)
 
     scratch = Path(tempfile.mkdtemp(prefix="benchmark-"))
-    nb = load_definitions(RUN_MODE=args.mode, DATA_DIR=args.data_dir, RESULTS_DIR=str(scratch / "results"),
-                          FIGURES_DIR=str(scratch / "figures"), SEED=args.seed, FORCE_RETRAIN=True)
+    nb = load_definitions(
+        RUN_MODE=args.mode,
+        DATA_DIR=args.data_dir,
+        RESULTS_DIR=str(scratch / "results"),
+        FIGURES_DIR=str(scratch / "figures"),
+        SEED=args.seed,
+        FORCE_RETRAIN=True,
+    )
     keras = nb["keras"]
     (train, test), source = nb["load_cifar10"](nb["CIFAR10_DIR"])
     data = nb["make_dataset"]("cifar10", train, test, nb["CLASS_NAMES_FR"], nb["CFG"], args.seed, nb["VAL_FRACTION"])
     nb["DATA"] = data
     cfg = nb["CFG"]
     print(f"{nb['DEVICE_KIND']}: {nb['DEVICE_NAME']} · backend {keras.backend.backend()} · {nb['VERSIONS_TEXT']}")
-    print(f"data: {source} · {len(data.y_train)} train / {len(data.y_val)} validation / {len(data.y_test)} test · mode {args.mode}")
+    print(
+        f"data: {source} · {len(data.y_train)} train / {len(data.y_val)} validation / {len(data.y_test)} test · mode {args.mode}"
+    )
 
     runs = [
-        ("fast_cnn", lambda: nb["run_fast_model"]("fast_cnn", "best", "fast model", seed=args.seed),
-         lambda: nb["build_fast_cnn"]()),
-        ("seed004_final", lambda: nb["run_experiment"](
-            "seed004_final", "ladder", "course final CNN", lambda: nb["build_cnn"](nb["SEED004_FINAL"]),
-            epochs=cfg["epochs_final"], batch_size=nb["FINAL_BATCH_SIZE"]), lambda: nb["build_cnn"](nb["SEED004_FINAL"])),
-        ("tf_tutorial_cnn", lambda: nb["run_experiment"](
-            "tf_tutorial_cnn", "best", "TensorFlow tutorial CNN", lambda: nb["build_cnn"](nb["TF_TUTORIAL_CNN"], preprocessing="scale"),
-            epochs=cfg["epochs_tutorial"], batch_size=32), lambda: nb["build_cnn"](nb["TF_TUTORIAL_CNN"], preprocessing="scale")),
+        (
+            "fast_cnn",
+            lambda: nb["run_fast_model"]("fast_cnn", "best", "fast model", seed=args.seed),
+            lambda: nb["build_fast_cnn"](),
+        ),
+        (
+            "seed004_final",
+            lambda: nb["run_experiment"](
+                "seed004_final",
+                "ladder",
+                "course final CNN",
+                nb["cnn_leaky"],
+                epochs=nb["EPOCHS_FINAL"],
+                batch_size=nb["FINAL_BATCH_SIZE"],
+            ),
+            nb["cnn_leaky"],
+        ),
+        (
+            "tf_tutorial_cnn",
+            lambda: nb["run_experiment"](
+                "tf_tutorial_cnn",
+                "reference",
+                "TensorFlow tutorial CNN",
+                nb["tf_tutorial_cnn"],
+                epochs=cfg["epochs_tutorial"],
+                batch_size=32,
+            ),
+            nb["tf_tutorial_cnn"],
+        ),
     ]
     results = []
     for name, train_model, build in runs:
         record = train_model()
-        results.append({
-            "model": name, "test_acc": float(record["test_acc"]), "train_seconds": float(record["train_seconds"]),
-            "epochs": int(record["epochs"]), "images_per_second": len(data.y_train) * int(record["epochs"]) / float(record["train_seconds"]),
-            "flops_per_image": nb["model_flops"](build()), "params": int(record["params"]),
-        })
+        results.append(
+            {
+                "model": name,
+                "test_acc": float(record["test_acc"]),
+                "train_seconds": float(record["train_seconds"]),
+                "epochs": int(record["epochs"]),
+                "images_per_second": len(data.y_train) * int(record["epochs"]) / float(record["train_seconds"]),
+                "flops_per_image": nb["model_flops"](build()),
+                "params": int(record["params"]),
+            }
+        )
 
     if args.full_size_epoch:
         keras.utils.set_random_seed(args.seed)
         rng = np.random.default_rng(args.seed)
-        full = nb["Dataset"]("synthetic_full_size", rng.integers(0, 256, (50_000, 32, 32, 3), dtype=np.uint8),
-                             rng.integers(0, 10, 50_000), data.x_val[:1000], data.y_val[:1000], data.x_test[:1000],
-                             data.y_test[:1000], data.class_names)
+        full = nb["Dataset"](
+            "synthetic_full_size",
+            rng.integers(0, 256, (50_000, 32, 32, 3), dtype=np.uint8),
+            rng.integers(0, 10, 50_000),
+            data.x_val[:1000],
+            data.y_val[:1000],
+            data.x_test[:1000],
+            data.y_test[:1000],
+            data.class_names,
+        )
         widths, batch_size = nb["MODES"]["full"]["best_widths"], nb["MODES"]["full"]["best_batch"]
         model = nb["build_fast_cnn"](full, widths)
         steps = -(-50_000 // batch_size)
         full_mode = nb["MODES"]["full"]
-        history, epoch_seconds, _ = nb["compile_and_fit"](
-            model, full, epochs=2, batch_size=batch_size,
+        _, epoch_seconds, _ = nb["compile_and_fit"](
+            model,
+            full,
+            epochs=2,
+            batch_size=batch_size,
             optimizer=nb["fast_optimizer"](steps, 2, full_mode["best_learning_rate"], full_mode["best_weight_decay"]),
-            label_smoothing=nb["FAST_RECIPE"]["label_smoothing"])
-        print(f"full-size epoch (50,000 random images, widths {widths}, batch {batch_size}, "
-              f"policy {nb['mixed_precision_policy']()}): first epoch {epoch_seconds[0]:.1f} s (includes compilation), "
-              f"second epoch {epoch_seconds[1]:.2f} s = {50_000 / epoch_seconds[1]:,.0f} images/s")
-        results.append({"model": "fast_cnn_full_size_epoch", "epoch_seconds": epoch_seconds, "widths": list(widths),
-                        "batch_size": batch_size, "images_per_second": 50_000 / epoch_seconds[1]})
+            label_smoothing=nb["FAST_RECIPE"]["label_smoothing"],
+        )
+        print(
+            f"full-size epoch (50,000 random images, widths {widths}, batch {batch_size}, "
+            f"policy {nb['mixed_precision_policy']()}): first epoch {epoch_seconds[0]:.1f} s (includes compilation), "
+            f"second epoch {epoch_seconds[1]:.2f} s = {50_000 / epoch_seconds[1]:,.0f} images/s"
+        )
+        results.append(
+            {
+                "model": "fast_cnn_full_size_epoch",
+                "epoch_seconds": epoch_seconds,
+                "widths": list(widths),
+                "batch_size": batch_size,
+                "images_per_second": 50_000 / epoch_seconds[1],
+            }
+        )
 
     print(f"\n{'model':<17} {'test acc':>8} {'train s':>8} {'img/s':>8} {'MFLOPs/img':>11} {'params':>9} epochs")
     for row in results:
         if "test_acc" in row:
-            print(f"{row['model']:<17} {row['test_acc']:>8.3f} {row['train_seconds']:>8.1f} {row['images_per_second']:>8.0f} "
-                  f"{row['flops_per_image'] / 1e6:>11.1f} {row['params']:>9} {row['epochs']:>6}")
+            print(
+                f"{row['model']:<17} {row['test_acc']:>8.3f} {row['train_seconds']:>8.1f} {row['images_per_second']:>8.0f} "
+                f"{row['flops_per_image'] / 1e6:>11.1f} {row['params']:>9} {row['epochs']:>6}"
+            )
     fast, final = results[0], results[1]
-    print(f"\nfast_cnn vs seed004_final: {100 * (fast['test_acc'] - final['test_acc']):+.1f} points of test accuracy, "
-          f"{fast['train_seconds'] / final['train_seconds']:.0%} of its training time")
+    print(
+        f"\nfast_cnn vs seed004_final: {100 * (fast['test_acc'] - final['test_acc']):+.1f} points of test accuracy, "
+        f"{fast['train_seconds'] / final['train_seconds']:.0%} of its training time"
+    )
     if args.json:
-        args.json.write_text(json.dumps({"device": nb["DEVICE_NAME"], "backend": keras.backend.backend(),
-                                         "versions": nb["VERSIONS"], "python": platform.python_version(),
-                                         "data": source, "mode": args.mode, "date": time.strftime("%Y-%m-%d"),
-                                         "results": results}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "device": nb["DEVICE_NAME"],
+                    "backend": keras.backend.backend(),
+                    "versions": nb["VERSIONS"],
+                    "python": platform.python_version(),
+                    "data": source,
+                    "mode": args.mode,
+                    "date": time.strftime("%Y-%m-%d"),
+                    "results": results,
+                },
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":

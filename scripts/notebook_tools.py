@@ -51,7 +51,9 @@ def execute_notebook(parameters, workdir, stop_after=None, timeout=1200, path=NO
     (a piece of a code cell's source), execution stops after that cell, as if the kernel had died there.
     """
     notebook = parameterize_notebook(load_notebook_node(str(path)), parameters)  # papermill's reader adds its metadata
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(workdir)}})
+    client = NotebookClient(
+        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}, coalesce_streams=True
+    )  # one stream output per cell: GitLab draws each as its own box
     if stop_after is None:
         client.execute()
         return notebook

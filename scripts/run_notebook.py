@@ -50,12 +50,20 @@ def main(argv=None):
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
         executed = Path(scratch) / NOTEBOOK.name
-        papermill.execute_notebook(NOTEBOOK, executed, parameters=parameters, cwd=ROOT, kernel_name="python3",
-                                   progress_bar=False, log_output=True,
-                                   # C/C++ libraries' own stderr lines (TensorFlow's oneDNN start-up notice, which
-                                   # TF_CPP_MIN_LOG_LEVEL does not silence) go to this terminal, not into the saved
-                                   # outputs; Python warnings and errors are still captured in the notebook.
-                                   extra_arguments=["--IPKernelApp.capture_fd_output=False"])
+        papermill.execute_notebook(
+            NOTEBOOK,
+            executed,
+            parameters=parameters,
+            cwd=ROOT,
+            kernel_name="python3",
+            progress_bar=False,
+            log_output=True,
+            coalesce_streams=True,  # one stream output per cell (GitLab draws each as its own box)
+            # C/C++ libraries' own stderr lines (TensorFlow's oneDNN start-up notice, which
+            # TF_CPP_MIN_LOG_LEVEL does not silence) go to this terminal, not into the saved
+            # outputs; Python warnings and errors are still captured in the notebook.
+            extra_arguments=["--IPKernelApp.capture_fd_output=False"],
+        )
         notebook = strip_run_metadata(nbformat.read(executed, as_version=4))
     nbformat.validate(notebook)
     nbformat.write(notebook, args.output)

@@ -1,5 +1,6 @@
 """Shared fixtures: generated data in the official layouts, the notebook's definitions, one smoke execution."""
 
+import importlib.metadata
 import os
 import shutil
 from dataclasses import dataclass
@@ -9,8 +10,8 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from fake_data import write_all  # noqa: E402
-from notebook_tools import ROOT, execute_notebook, load_definitions  # noqa: E402
+from fake_data import write_all
+from notebook_tools import ROOT, execute_notebook, load_definitions
 
 ARTIFACTS = ROOT / "test-artifacts"  # kept by CI: the executed smoke notebook
 
@@ -31,8 +32,14 @@ class NotebookRun:
 
 
 def smoke_parameters(data_dir, workdir, **overrides):
-    return {"RUN_MODE": "smoke", "DATA_DIR": str(data_dir), "RESULTS_DIR": str(workdir / "results"),
-            "FIGURES_DIR": str(workdir / "figures"), "SEED": 7, **overrides}
+    return {
+        "RUN_MODE": "smoke",
+        "DATA_DIR": str(data_dir),
+        "RESULTS_DIR": str(workdir / "results"),
+        "FIGURES_DIR": str(workdir / "figures"),
+        "SEED": 7,
+        **overrides,
+    }
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +59,8 @@ def smoke_run(data_dir, tmp_path_factory):
     ARTIFACTS.mkdir(exist_ok=True)
     import nbformat
 
-    nbformat.write(notebook, ARTIFACTS / "smoke_notebook.ipynb")
+    keras_version = importlib.metadata.version("keras")  # make test and make test-colab keep one artifact each
+    nbformat.write(notebook, ARTIFACTS / f"smoke_notebook-keras-{keras_version}.ipynb")
     return NotebookRun(notebook, workdir, parameters)
 
 

@@ -54,15 +54,27 @@ def write_cifar10(root, per_batch=150, test_count=250, seed=0):
     for batch in range(1, 6):
         labels = balanced_labels(per_batch, 10, rng)
         images = patterned_images(labels, 10, 32, 3, rng)
-        dump(folder / f"data_batch_{batch}", {
-            b"batch_label": f"training batch {batch} of 5".encode(), b"labels": labels.tolist(),
-            b"data": to_rows(images), b"filenames": [f"img_{batch}_{i}.png".encode() for i in range(per_batch)],
-        })
+        dump(
+            folder / f"data_batch_{batch}",
+            {
+                b"batch_label": f"training batch {batch} of 5".encode(),
+                b"labels": labels.tolist(),
+                b"data": to_rows(images),
+                b"filenames": [f"img_{batch}_{i}.png".encode() for i in range(per_batch)],
+            },
+        )
         parts.append((images, labels))
     test_labels = balanced_labels(test_count, 10, rng)
     test_images = patterned_images(test_labels, 10, 32, 3, rng)
-    dump(folder / "test_batch", {b"batch_label": b"testing batch 1 of 1", b"labels": test_labels.tolist(),
-                                 b"data": to_rows(test_images), b"filenames": [b"t.png"] * test_count})
+    dump(
+        folder / "test_batch",
+        {
+            b"batch_label": b"testing batch 1 of 1",
+            b"labels": test_labels.tolist(),
+            b"data": to_rows(test_images),
+            b"filenames": [b"t.png"] * test_count,
+        },
+    )
     dump(folder / "batches.meta", {b"num_cases_per_batch": per_batch, b"label_names": CIFAR10_NAMES, b"num_vis": 3072})
     x_train = np.concatenate([images for images, _ in parts])
     y_train = np.concatenate([labels for _, labels in parts])
@@ -76,17 +88,28 @@ def write_cifar100(root, train_count=1000, test_count=200, seed=1):
     for name, count in (("train", train_count), ("test", test_count)):
         labels = balanced_labels(count, 100, rng)
         images = patterned_images(labels, 100, 32, 3, rng)
-        dump(folder / name, {b"filenames": [b"x.png"] * count, b"batch_label": name.encode(),
-                             b"fine_labels": labels.tolist(), b"coarse_labels": (labels // 5).tolist(),
-                             b"data": to_rows(images)})
-    dump(folder / "meta", {b"fine_label_names": [f"class_{i}".encode() for i in range(100)],
-                           b"coarse_label_names": [f"super_{i}".encode() for i in range(20)]})
+        dump(
+            folder / name,
+            {
+                b"filenames": [b"x.png"] * count,
+                b"batch_label": name.encode(),
+                b"fine_labels": labels.tolist(),
+                b"coarse_labels": (labels // 5).tolist(),
+                b"data": to_rows(images),
+            },
+        )
+    dump(
+        folder / "meta",
+        {
+            b"fine_label_names": [f"class_{i}".encode() for i in range(100)],
+            b"coarse_label_names": [f"super_{i}".encode() for i in range(20)],
+        },
+    )
 
 
 def write_idx(path, array):
     """IDX file (the MNIST format), gzip-compressed: magic 2051 for images, 2049 for labels."""
-    header = (2051 if array.ndim == 3 else 2049).to_bytes(4, "big") + b"".join(
-        side.to_bytes(4, "big") for side in array.shape)
+    header = (2051 if array.ndim == 3 else 2049).to_bytes(4, "big") + b"".join(side.to_bytes(4, "big") for side in array.shape)
     with gzip.open(path, "wb") as file:
         file.write(header + array.astype(np.uint8).tobytes())
 

@@ -21,6 +21,12 @@ def assert_nothing_written(workdir):
     assert not (workdir / "results").exists() and not (workdir / "figures").exists()
 
 
+def assert_nothing_trained(workdir):
+    """A CIFAR-10 data error stops the run before any training: no result is written (the Fashion-MNIST figure of
+    section 1.1, drawn before CIFAR-10 is read, may already be there; nothing is lost)."""
+    assert not (workdir / "results").exists()
+
+
 def test_unknown_run_mode(data_dir, tmp_path):
     message = failure(smoke_parameters(data_dir, tmp_path, RUN_MODE="fast"), tmp_path)
     assert "RUN_MODE = 'fast' n'est pas un mode connu" in message and "'full', 'quick', 'smoke'" in message
@@ -51,7 +57,7 @@ def test_truncated_batch_is_named(data_dir, tmp_path):
     message = failure(smoke_parameters(folder, tmp_path), tmp_path)
     assert "data_batch_2" in message and "tronqué" in message
     assert "load_cifar10(CIFAR10_DIR)" in message  # the data-loading cell, before anything is trained or saved
-    assert_nothing_written(tmp_path)
+    assert_nothing_trained(tmp_path)
 
 
 class Payload:
@@ -71,7 +77,7 @@ def test_hostile_pickle_is_refused_and_its_payload_does_not_run(data_dir, tmp_pa
     message = failure(smoke_parameters(folder, tmp_path), tmp_path)
     assert "data_batch_5" in message and "system" in message and "refusé" in message
     assert not marker.exists()
-    assert_nothing_written(tmp_path)
+    assert_nothing_trained(tmp_path)
 
 
 def test_no_network_and_no_data_dir(tmp_path, monkeypatch):
@@ -86,7 +92,10 @@ def test_no_network_and_no_data_dir(tmp_path, monkeypatch):
 
 
 def test_full_mode_without_gpu_warns_with_the_expected_duration(data_dir, tmp_path):
-    notebook = execute_notebook(smoke_parameters(data_dir, tmp_path, RUN_MODE="full"), tmp_path,
-                                stop_after='if RUN_MODE == "full" and DEVICE_KIND == "CPU"')
+    notebook = execute_notebook(
+        smoke_parameters(data_dir, tmp_path, RUN_MODE="full"),
+        tmp_path,
+        stop_after='if RUN_MODE == "full" and DEVICE_KIND == "CPU"',
+    )
     text = outputs_text(notebook)
-    assert "Mode 'full' sans GPU" in text and "5 h" in text and "T4" in text and "'quick'" in text
+    assert "Mode `full` sans GPU" in text and "5 h" in text and "T4" in text and 'RUN_MODE = "quick"' in text

@@ -13,7 +13,7 @@ SCORES = ["experiment", "group", "params", "epochs", "train_acc", "val_acc", "te
 
 def trained_and_reloaded(notebook):
     text = outputs_text(notebook)
-    return set(re.findall(r"^▶ (\S+)", text, re.M)), set(re.findall(r"^↺ (\S+)", text, re.M))
+    return set(re.findall(r"^▶ (\S+)", text, re.MULTILINE)), set(re.findall(r"^↺ (\S+)", text, re.MULTILINE))
 
 
 def test_rerun_retrains_nothing_and_gives_identical_tables(smoke_run, tmp_path):
@@ -26,8 +26,12 @@ def test_rerun_retrains_nothing_and_gives_identical_tables(smoke_run, tmp_path):
     assert reloaded == set(before["experiment"])
     after = pd.read_csv(workdir / "results" / "experiments.csv")
     pd.testing.assert_frame_equal(before, after)  # trained_at and timings included: nothing was retrained
-    html_tables = lambda nb: [o["data"]["text/html"] for c in nb.cells for o in c.get("outputs", [])
-                              if o.get("output_type") == "display_data" and "text/html" in o.get("data", {})]
+    html_tables = lambda nb: [
+        o["data"]["text/html"]
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "display_data" and "text/html" in o.get("data", {})
+    ]
     assert len(html_tables(notebook)) == len(html_tables(smoke_run.notebook))
 
 
@@ -38,7 +42,7 @@ def test_interrupted_run_retrains_only_the_rest_and_one_seed_gives_one_result(sm
     # The kernel "dies" right after the batch-size sweep: the experiments before it are finished and recorded.
     execute_notebook(parameters, workdir, stop_after='for batch_size in CFG["batch_grid"]')
     finished = pd.read_csv(workdir / "results" / "experiments.csv")
-    assert set(finished["group"]) == {"normalisation", "baseline", "lr_sweep", "batch_sweep"}
+    assert set(finished["group"]) == {"fashion_mnist", "normalisation", "baseline", "lr_sweep", "batch_sweep"}
 
     notebook = execute_notebook(parameters, workdir)
     trained, reloaded = trained_and_reloaded(notebook)
@@ -57,10 +61,10 @@ def test_force_retrain_retrains_the_named_experiments(smoke_run, tmp_path):
     workdir = tmp_path / "forced"
     shutil.copytree(smoke_run.workdir, workdir)
     before = pd.read_csv(workdir / "results" / "experiments.csv").set_index("experiment")
-    parameters = smoke_parameters(smoke_run.parameters["DATA_DIR"], workdir, FORCE_RETRAIN=["seed_cnn"])
+    parameters = smoke_parameters(smoke_run.parameters["DATA_DIR"], workdir, FORCE_RETRAIN=["first_cnn_scaled"])
     notebook = execute_notebook(parameters, workdir)
     trained, _ = trained_and_reloaded(notebook)
-    assert trained == {"seed_cnn"}
+    assert trained == {"first_cnn_scaled"}
     after = pd.read_csv(workdir / "results" / "experiments.csv").set_index("experiment")
-    assert after.loc["seed_cnn", "trained_at"] >= before.loc["seed_cnn", "trained_at"]
-    assert after.loc["seed_cnn", "test_acc"] == before.loc["seed_cnn", "test_acc"]  # same seed: same result
+    assert after.loc["first_cnn_scaled", "trained_at"] >= before.loc["first_cnn_scaled", "trained_at"]
+    assert after.loc["first_cnn_scaled", "test_acc"] == before.loc["first_cnn_scaled", "test_acc"]  # same seed: same result

@@ -27,7 +27,8 @@ def make_dataset(nb, arrays, size=None):
 
 def test_loader_reads_official_layout_in_order(nb, cifar_dir):
     folder, (x_train, y_train, x_test, y_test) = cifar_dir
-    (x_read, y_read), (xt_read, yt_read) = nb["load_cifar10_folder"](folder)
+    ((x_read, y_read), (xt_read, yt_read)), source = nb["load_cifar10"](folder)
+    assert "échantillon de CIFAR-10 (200 images" in source and "training batch" not in source  # provenance read from the files
     assert x_read.shape == (200, 32, 32, 3) and x_read.dtype == np.uint8
     assert y_read.shape == (200,) and y_read.dtype == np.int64
     assert xt_read.shape == (30, 32, 32, 3) and yt_read.shape == (30,)
@@ -55,7 +56,7 @@ def test_truncated_batch_is_named(nb, cifar_dir, copy_of):
     content = (folder / "data_batch_3").read_bytes()
     (folder / "data_batch_3").write_bytes(content[: len(content) // 2])
     with pytest.raises(nb["DataError"], match="data_batch_3.*tronqué"):
-        nb["load_cifar10_folder"](folder)
+        nb["load_cifar10"](folder)
 
 
 def test_wrong_shapes_are_refused(nb, tmp_path):
@@ -128,41 +129,91 @@ def test_conv_output_size_matches_keras(nb, kernel, stride, padding):
 def model_data(nb, cifar_dir):
     data = make_dataset(nb, cifar_dir[1])
     nb["DATA"] = data
-    nb["CFG"] = dict(nb["MODES"]["full"])  # full widths: the counts of the course
     yield data
-    nb["CFG"] = nb["MODES"]["smoke"]
 
 
-def test_seed_cnn_parameters_match_the_course(nb, model_data):
-    model = nb["build_cnn"](nb["SEED_CNN"])
+def test_first_cnn_weights_match_the_course(nb, model_data):
+    """TP 2.3 and 3.6: the weights of the first CNN, per layer, on Fashion-MNIST and on CIFAR-10."""
+    fashion = nb["parameter_table"](nb["first_cnn"]((28, 28, 1)), show=False)
+    assert list(fashion["entraînables"]) == [416, 0, 4640, 0, 0, 205_056, 32_896, 1290]
+    assert list(fashion["poids par neurone / filtre"])[:3] == ["26", "—", "145"]
+    model = nb["first_cnn"]((32, 32, 3))
     table = nb["parameter_table"](model, show=False)
-    counts = dict(zip(table["type"] + ":" + table["forme de sortie"], table["paramètres"]))
+    counts = dict(zip(table["type"] + ":" + table["forme de sortie"], table["entraînables"]))
     assert counts["Conv2D:28 × 28 × 16"] == (5 * 5 * 3 + 1) * 16
     assert counts["Conv2D:12 × 12 × 32"] == (3 * 3 * 16 + 1) * 32
     assert counts["Dense:256"] == (6 * 6 * 32 + 1) * 256
-    assert model.count_params() == 335_210
-    assert nb["model_flops"](model) == 2 * (5 * 5 * 3 * 16 * 28 * 28 + 3 * 3 * 16 * 32 * 12 * 12 + 1152 * 256 + 256 * 128 + 128 * 10)
+    assert model.count_params() == 335_210 and table["non entraînables"].sum() == 0
+    assert nb["model_flops"](model) == 2 * (
+        5 * 5 * 3 * 16 * 28 * 28 + 3 * 3 * 16 * 32 * 12 * 12 + 1152 * 256 + 256 * 128 + 128 * 10
+    )
 
 
 def test_every_model_of_the_notebook_has_exact_formulas(nb, model_data):
-    builders = {"dense": lambda: nb["build_dense_network"]()}
-    for spec, _, _ in nb["LADDER"]:
-        builders[spec["name"]] = lambda spec=spec: nb["build_cnn"](spec)
-    builders["tutorial"] = lambda: nb["build_cnn"](nb["TF_TUTORIAL_CNN"], preprocessing="scale")
+    builders = {
+        name: nb[name]
+        for name in (
+            "dense_network",
+            "reference_cnn",
+            "cnn_dropout05",
+            "cnn_more_pooling",
+            "cnn_conv_pairs",
+            "cnn_same_padding",
+            "cnn_dropout025",
+            "cnn_third_block",
+            "cnn_batchnorm",
+            "cnn_leaky",
+            "tf_tutorial_cnn",
+            "fashion_cnn_dropout",
+        )
+    }
+    builders["fashion_dense128"] = lambda: nb["fashion_cnn_dropout"](extra_dense=True)
+    builders["augmented"] = lambda: nb["cnn_leaky"]([nb["RandomCropFlip"](4)])
     builders["fast"] = lambda: nb["build_fast_cnn"](model_data, nb["MODES"]["full"]["best_widths"])
     builders["transfer"] = lambda: nb["build_transfer_model"](model_data, 32, None, unfrozen_layers=10)
     for name, build in builders.items():
         model = build()
-        table = nb["parameter_table"](model, show=False)  # raises if the formulas disagree with Keras
-        assert table["paramètres"].sum() == model.count_params(), name
+        table = nb["parameter_table"](model, show=False)  # raises if a formula disagrees with Keras
+        assert table["entraînables"].sum() + table["non entraînables"].sum() == model.count_params(), name
+        assert table["entraînables"].sum() == sum(int(np.prod(w.shape)) for w in model.trainable_weights), name
+    assert nb["cnn_conv_pairs"]().count_params() == 255_898  # TP 4.3, as written in the notebook
 
 
-def test_batchnorm_counts_four_per_channel(nb, model_data):
-    model = nb["build_cnn"](nb["SEED004_FINAL"])
-    table = nb["parameter_table"](model, show=False)
+def test_batchnorm_separates_trainable_and_moving_statistics(nb, model_data):
+    """Five batch-norm layers (TP 5.2): per channel, gamma and beta are trained, the moving mean and variance are not."""
+    table = nb["parameter_table"](nb["cnn_leaky"](), show=False)
     batch_norms = table[table["type"] == "BatchNormalization"]
-    assert len(batch_norms) == 5  # three after the conv pairs, two after the dense layers
-    assert list(batch_norms["paramètres"]) == [4 * 16, 4 * 32, 4 * 64, 4 * 256, 4 * 128]
+    channels = [16, 32, 64, 256, 128]
+    assert list(batch_norms["entraînables"]) == [2 * c for c in channels]
+    assert list(batch_norms["non entraînables"]) == [2 * c for c in channels]
+    assert table["non entraînables"].sum() == 2 * sum(channels)
+    fast = nb["parameter_table"](nb["build_fast_cnn"](model_data, (8, 16, 16)), show=False)
+    assert fast.loc[fast["couche"] == "whitening", "non entraînables"].item() == 2 * 2 * 3 * 24  # frozen whitening stem
+
+
+def test_interval_and_noise_verdict(nb):
+    assert nb["interval95"](0.5, 10_000) == pytest.approx(1.96 * 0.005)
+    assert nb["interval95"](0.7, 1000) == pytest.approx(0.0284, abs=1e-4)
+    assert nb["pct_ci"](0.623, 1017) == "62,3 % ± 3,0"
+    assert "dans le bruit" in nb["compare"](0.62, 0.60, 1000)  # 2 points on 1,000 images: noise is ±4.2
+    assert "au-delà du bruit" in nb["compare"](0.70, 0.60, 1000)
+    assert nb["compare"](0.62, 0.60, 1000).startswith("+2,0 points")
+
+
+def test_fashion_mnist_loader_reads_the_idx_files(nb, tmp_path):
+    from fake_data import write_fashion_mnist
+
+    write_fashion_mnist(tmp_path, train_count=70, test_count=20)
+    ((x_train, y_train), (x_test, y_test)), reason = nb["load_fashion_mnist"](tmp_path)
+    assert reason is None
+    assert x_train.shape == (70, 28, 28) and x_train.dtype == np.uint8 and y_train.shape == (70,)
+    assert x_test.shape == (20, 28, 28) and set(np.unique(y_test)) <= set(range(10))
+    missing, reason = nb["load_fashion_mnist"](tmp_path / "nowhere")
+    assert missing is None and "fashion-mnist" in reason
+    labels = tmp_path / "fashion-mnist" / "t10k-labels-idx1-ubyte.gz"
+    labels.write_bytes(labels.read_bytes()[:20])
+    with pytest.raises(nb["DataError"], match="t10k-labels"):
+        nb["load_fashion_mnist"](tmp_path)
 
 
 # --- augmentation ----------------------------------------------------------------------------------------------
@@ -197,9 +248,16 @@ def test_most_confused_pairs_come_out_in_order(nb):
 
 def test_misclassified_examples_follow_the_pairs_most_confident_first(nb):
     labels = np.array([0, 0, 1, 1, 2, 2])
-    probabilities = np.array([
-        [0.1, 0.9, 0.0], [0.4, 0.6, 0.0], [0.0, 1.0, 0.0], [0.0, 0.3, 0.7], [0.0, 0.0, 1.0], [0.8, 0.2, 0.0],
-    ])
+    probabilities = np.array(
+        [
+            [0.1, 0.9, 0.0],
+            [0.4, 0.6, 0.0],
+            [0.0, 1.0, 0.0],
+            [0.0, 0.3, 0.7],
+            [0.0, 0.0, 1.0],
+            [0.8, 0.2, 0.0],
+        ]
+    )
     pairs = [(0, 1, 2), (1, 2, 1)]
     assert nb["misclassified_examples"](labels, probabilities, pairs, limit=25) == [0, 3, 1]
     assert nb["misclassified_examples"](labels, probabilities, pairs, limit=1) == [0]
@@ -208,11 +266,21 @@ def test_misclassified_examples_follow_the_pairs_most_confident_first(nb):
 def test_pareto_front_and_efficiency_rule(nb):
     import pandas as pd
 
-    frame = pd.DataFrame({"experiment": list("abcd"), "test_acc": [0.60, 0.70, 0.69, 0.50],
-                          "train_seconds": [10.0, 100.0, 20.0, 30.0], "gap": [0.05, 0.30, 0.05, 0.0]})
+    frame = pd.DataFrame(
+        {
+            "experiment": list("abcd"),
+            "val_acc": [0.60, 0.70, 0.69, 0.50],
+            "val_images": [5000] * 4,
+            "train_seconds": [10.0, 100.0, 20.0, 30.0],
+            "gap": [0.05, 0.30, 0.05, 0.0],
+        }
+    )
     assert list(nb["pareto_front"](frame)["experiment"]) == ["a", "c", "b"]
-    chosen, gap_respected = nb["most_efficient"](frame, tolerance=0.02, gap_limit=0.10)
-    assert chosen["experiment"] == "c" and gap_respected
+    chosen, tied = nb["most_efficient"](frame)  # c is within the noise of b (±1.8 points on 5,000 images) and 5 times faster
+    assert chosen["experiment"] == "c" and set(tied["experiment"]) == {"b", "c"}
+    frame["val_images"] = 50_000  # ten times more images: ±0.6 points, c is no longer tied with b
+    chosen, tied = nb["most_efficient"](frame)
+    assert chosen["experiment"] == "b" and list(tied["experiment"]) == ["b"]
 
 
 # --- kNN and the NumPy network -------------------------------------------------------------------------------
@@ -266,8 +334,19 @@ def test_numpy_network_learns_a_separable_problem(nb):
 def test_registry_round_trip_and_hash_check(nb, tmp_path):
     registry = nb["ResultsRegistry"](tmp_path / "results")
     record = {column: None for column in nb["REGISTRY_COLUMNS"]}
-    record.update(experiment="demo", group="baseline", params=10, epochs=2, train_acc=0.5, val_acc=0.4, test_acc=0.45,
-                  gap=0.1, train_seconds=1.5, config_hash="abc", trained_at="2026-01-01T00:00:00")
+    record.update(
+        experiment="demo",
+        group="baseline",
+        params=10,
+        epochs=2,
+        train_acc=0.5,
+        val_acc=0.4,
+        test_acc=0.45,
+        gap=0.1,
+        train_seconds=1.5,
+        config_hash="abc",
+        trained_at="2026-01-01T00:00:00",
+    )
     registry.save(record, {"loss": [1.0, 0.5]}, np.full((3, 10), 0.1))
     reopened = nb["ResultsRegistry"](tmp_path / "results")
     assert reopened.lookup("demo", "abc")["test_acc"] == 0.45
@@ -301,15 +380,18 @@ def test_parameters_are_checked(nb):
         check("smoke", None, 1, "yes", 0.1)
     with pytest.raises(nb["ConfigurationError"], match="VAL_FRACTION"):
         check("smoke", None, 1, False, 0.9)
-    assert check("smoke", None, 1, ["seed_cnn"], 0.1) is None
+    assert check("smoke", None, 1, ["first_cnn_scaled"], 0.1) is None
+    assert check("smoke", "None", 1, False, 0.1) is None  # papermill passes DATA_DIR as text
 
 
 def test_fast_model_compiles_with_xla(nb, model_data):
     """The fast model (augmentation included) supports XLA, so Keras can enable it on a GPU (jit_compile='auto')."""
     keras = nb["keras"]
     model = nb["build_fast_cnn"](model_data, (8, 16, 16))
-    model.compile(optimizer=nb["fast_optimizer"](2, 1), loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.2),
-                  jit_compile=True)
-    history = model.fit(model_data.x_train[:64], keras.utils.to_categorical(model_data.y_train[:64], 10), epochs=1,
-                        batch_size=32, verbose=0)
+    model.compile(
+        optimizer=nb["fast_optimizer"](2, 1), loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.2), jit_compile=True
+    )
+    history = model.fit(
+        model_data.x_train[:64], keras.utils.to_categorical(model_data.y_train[:64], 10), epochs=1, batch_size=32, verbose=0
+    )
     assert np.isfinite(history.history["loss"][-1])
