@@ -1,6 +1,8 @@
 # Two commands do all the set-up (they create their environments on first use):
 #   make notebook [RUN_MODE=quick] [DATA_DIR=path] [FRESH=1]   execute the notebook top to bottom, outputs saved in place
 #                                                  (FRESH=1: delete results/ and figures/ first, so everything is retrained)
+#   make benchmark DATA_DIR=path [BENCHMARK_ARGS="--mode full --seeds 3 --fast-only --json file"]
+#                                                  the fast model (3 seeds) against the course's CNNs, same data, one process
 #   make check                                      everything CI does, in this order:
 #     make lint           ruff check + ruff format --check (notebook, scripts, tests, benchmarks)
 #     make html           render the committed notebook with its outputs -> public/index.html
@@ -17,6 +19,7 @@ STUDENT_COPY := student/cifar10_classification_etudiant.ipynb
 RUN_MODE ?= full
 DATA_DIR ?=
 FRESH ?=
+BENCHMARK_ARGS ?=
 
 .PHONY: check lint html student-copy test test-colab notebook benchmark clean
 
@@ -55,7 +58,7 @@ notebook: $(VENV)/installed
 	$(BIN)/python scripts/run_notebook.py --run-mode $(RUN_MODE) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(FRESH),--fresh)
 
 benchmark: $(VENV)/installed
-	$(BIN)/python benchmarks/compare_models.py $(if $(DATA_DIR),--data-dir $(DATA_DIR))
+	$(BIN)/python benchmarks/compare_models.py $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(BENCHMARK_ARGS)
 
 clean:
 	rm -rf $(VENV) $(COLAB_VENV) test-artifacts .pytest_cache .ruff_cache public student

@@ -1,6 +1,8 @@
 """Train on the same data, in one run, the notebook's fast model, the course's final CNN and the TensorFlow-tutorial CNN.
 
 Prints one line per model: test accuracy, training seconds, training images per second, forward FLOPs per image.
+The fast model runs with several seeds (`--seeds`, default 3) and is reported as mean ± standard deviation; its first
+epoch (which includes graph tracing / compilation) is reported apart from the later ones.
 The models, the training function and the data pipeline are the notebook's own (its `definitions` cells).
 
     python benchmarks/compare_models.py --data-dir ../shared/data/cifar-10-batches-py            # 2-core CPU, sample
@@ -27,7 +29,9 @@ def main(argv=None):
     parser.add_argument(
         "--mode", default="quick", choices=["full", "quick", "smoke"], help="the notebook's RUN_MODE (sizes, epochs)"
     )
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--seed", type=int, default=42, help="seed of the course models and of the fast model's first run")
+    parser.add_argument("--seeds", type=int, default=3, help="how many seeds for the fast model (seed, seed + 1, ...)")
+    parser.add_argument("--fast-only", action="store_true", help="train only the fast model (skip the two course CNNs)")
     parser.add_argument("--full-size-epoch", action="store_true", help="also time one epoch of the fast model on 50,000 images")
     parser.add_argument("--json", type=Path, help="write the measurements there")
     args = parser.parse_args(argv)
@@ -53,10 +57,13 @@ def main(argv=None):
 
     runs = [
         (
-            "fast_cnn",
-            lambda: nb["run_fast_model"]("fast_cnn", "best", "fast model", seed=args.seed),
+            f"fast_cnn_seed{seed}",
+            lambda seed=seed: nb["run_fast_model"](f"fast_cnn_seed{seed}", "best", "fast model", seed=seed),
             lambda: nb["build_fast_cnn"](),
-        ),
+        )
+        for seed in range(args.seed, args.seed + args.seeds)
+    ]
+    course_runs = [
         (
             "seed004_final",
             lambda: nb["run_experiment"](
@@ -82,14 +89,21 @@ def main(argv=None):
             nb["tf_tutorial_cnn"],
         ),
     ]
+    if not args.fast_only:
+        runs += course_runs
     results = []
     for name, train_model, build in runs:
         record = train_model()
+        epoch_seconds = nb["REGISTRY"].history(name)["epoch_seconds"]
         results.append(
             {
                 "model": name,
                 "test_acc": float(record["test_acc"]),
+                "val_acc": float(record["val_acc"]),
+                "train_acc": float(record["train_acc"]),
                 "train_seconds": float(record["train_seconds"]),
+                "first_epoch_seconds": float(epoch_seconds[0]),
+                "later_epoch_seconds_median": float(np.median(epoch_seconds[1:])) if len(epoch_seconds) > 1 else None,
                 "epochs": int(record["epochs"]),
                 "images_per_second": len(data.y_train) * int(record["epochs"]) / float(record["train_seconds"]),
                 "flops_per_image": nb["model_flops"](build()),
@@ -144,11 +158,25 @@ def main(argv=None):
                 f"{row['model']:<17} {row['test_acc']:>8.3f} {row['train_seconds']:>8.1f} {row['images_per_second']:>8.0f} "
                 f"{row['flops_per_image'] / 1e6:>11.1f} {row['params']:>9} {row['epochs']:>6}"
             )
-    fast, final = results[0], results[1]
+    fast_runs = [row for row in results if row["model"].startswith("fast_cnn_seed")]
+    fast_summary = {
+        key: summarise([row[key] for row in fast_runs])
+        for key in ("test_acc", "val_acc", "train_acc", "train_seconds", "first_epoch_seconds", "later_epoch_seconds_median")
+    }
+    fast_summary["seeds"] = len(fast_runs)
+    acc, seconds = fast_summary["test_acc"], fast_summary["train_seconds"]
     print(
-        f"\nfast_cnn vs seed004_final: {100 * (fast['test_acc'] - final['test_acc']):+.1f} points of test accuracy, "
-        f"{fast['train_seconds'] / final['train_seconds']:.0%} of its training time"
+        f"\nfast_cnn over {len(fast_runs)} seed{'s' if len(fast_runs) > 1 else ''}: test {100 * acc['mean']:.1f} ± {100 * acc['std']:.1f} %, "
+        f"training {seconds['mean']:.0f} ± {seconds['std']:.0f} s per seed "
+        f"(first epoch, with compilation: {fast_summary['first_epoch_seconds']['mean']:.1f} s; "
+        f"later epochs: {fast_summary['later_epoch_seconds_median']['mean']:.1f} s)"
     )
+    final = next((row for row in results if row["model"] == "seed004_final"), None)
+    if final is not None:
+        print(
+            f"fast_cnn vs seed004_final: {100 * (acc['mean'] - final['test_acc']):+.1f} points of test accuracy, "
+            f"{seconds['mean'] / final['train_seconds']:.0%} of its training time"
+        )
     if args.json:
         args.json.write_text(
             json.dumps(
@@ -160,11 +188,23 @@ def main(argv=None):
                     "data": source,
                     "mode": args.mode,
                     "date": time.strftime("%Y-%m-%d"),
+                    "train_val_test": [len(data.y_train), len(data.y_val), len(data.y_test)],
+                    "fast_cnn_summary": fast_summary,
                     "results": results,
                 },
                 indent=2,
             )
         )
+
+
+def summarise(values):
+    """Mean and sample standard deviation (0 for a single value) of a list of numbers."""
+    values = np.asarray([value for value in values if value is not None], dtype=float)
+    return {
+        "mean": float(values.mean()),
+        "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+        "values": values.tolist(),
+    }
 
 
 if __name__ == "__main__":
