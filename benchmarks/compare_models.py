@@ -35,8 +35,12 @@ def main(argv=None):
     parser.add_argument("--full-size-epoch", action="store_true", help="also time one epoch of the fast model on 50,000 images")
     parser.add_argument("--json", type=Path, help="write the measurements there")
     args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="benchmark-") as scratch:  # registry and weights of this run, then deleted
+        run(args, Path(scratch))
 
-    scratch = Path(tempfile.mkdtemp(prefix="benchmark-"))
+
+def run(args, scratch):
+    """Train the models in a scratch registry, print the table, write the JSON report."""
     nb = load_definitions(
         RUN_MODE=args.mode,
         DATA_DIR=args.data_dir,
