@@ -6,6 +6,7 @@
 #   make check                                      everything CI does, in this order:
 #     make lint           ruff check + ruff format --check (notebook, scripts, tests, benchmarks)
 #     make html           render the committed notebook with its outputs -> public/index.html
+#                         (the code of cells tagged `plumbing` is hidden, their outputs kept)
 #     make student-copy   the notebook without outputs nor answers -> student/cifar10_classification_etudiant.ipynb
 #     make test           every test, latest libraries (.venv: requirements-dev.txt)
 #     make test-colab     the smoke notebook and the float16 path with Colab's versions (.venv-colab: requirements-colab.txt)
@@ -16,6 +17,8 @@ COLAB_VENV := .venv-colab
 COLAB_BIN := $(COLAB_VENV)/bin
 LINTED := cifar10_classification.ipynb scripts tests benchmarks
 STUDENT_COPY := student/cifar10_classification_etudiant.ipynb
+# make html: cells tagged `plumbing` (set-up code that teaches nothing) show their outputs but not their code.
+HTML_OPTIONS := --TagRemovePreprocessor.enabled=True --TagRemovePreprocessor.remove_input_tags='["plumbing"]'
 RUN_MODE ?= full
 DATA_DIR ?=
 FRESH ?=
@@ -43,7 +46,7 @@ lint: $(VENV)/installed
 	$(BIN)/ruff format --check $(LINTED)
 
 html: $(VENV)/installed
-	$(BIN)/jupyter nbconvert --to html --output-dir public --output index cifar10_classification.ipynb
+	$(BIN)/jupyter nbconvert --to html --output-dir public --output index $(HTML_OPTIONS) cifar10_classification.ipynb
 
 student-copy: $(VENV)/installed
 	$(BIN)/python scripts/student_copy.py --output $(STUDENT_COPY)

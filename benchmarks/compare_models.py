@@ -5,8 +5,10 @@ The fast model runs with several seeds (`--seeds`, default 3) and is reported as
 epoch (which includes graph tracing / compilation) is reported apart from the later ones.
 The models, the training function and the data pipeline are the notebook's own (its `definitions` cells).
 
-    python benchmarks/compare_models.py --data-dir ../shared/data/cifar-10-batches-py            # 2-core CPU, sample
+    python benchmarks/compare_models.py --data-dir ~/data/cifar-10-batches-py                    # 2-core CPU, sample
     KERAS_BACKEND=jax python benchmarks/compare_models.py --data-dir ... --full-size-epoch       # GPU: + one epoch on 50,000 images
+
+--data-dir is a folder holding cifar-10-batches-py (or that folder itself).
 """
 
 import argparse
@@ -50,11 +52,10 @@ def run(args, scratch):
         FORCE_RETRAIN=True,
     )
     keras = nb["keras"]
-    (train, test), source = nb["load_cifar10"](nb["CIFAR10_DIR"])
-    data = nb["make_dataset"]("cifar10", train, test, nb["CLASS_NAMES_FR"], nb["CFG"], args.seed, nb["VAL_FRACTION"])
-    nb["DATA"] = data
-    cfg = nb["CFG"]
-    print(f"{nb['DEVICE_KIND']}: {nb['DEVICE_NAME']} · backend {keras.backend.backend()} · {nb['VERSIONS_TEXT']}")
+    (train, test), source = nb["load_cifar10"](nb["resolve_cifar10_dir"](args.data_dir))
+    data = nb["make_dataset"]("cifar10", train, test, nb["CLASS_NAMES_FR"], nb["MAX_IMAGES"], args.seed)
+    cfg, registry = nb["CFG"], nb["REGISTRY"]
+    print(f"{nb['DEVICE_KIND']}: {nb['DEVICE_NAME']} · backend {keras.backend.backend()} · {nb['FACTS']['versions']}")
     print(
         f"data: {source} · {len(data.y_train)} train / {len(data.y_val)} validation / {len(data.y_test)} test · mode {args.mode}"
     )
@@ -62,20 +63,22 @@ def run(args, scratch):
     runs = [
         (
             f"fast_cnn_seed{seed}",
-            lambda seed=seed: nb["run_fast_model"](f"fast_cnn_seed{seed}", "best", "fast model", seed=seed),
-            lambda: nb["build_fast_cnn"](),
+            lambda seed=seed: nb["run_fast_model"](registry, data, f"fast_cnn_seed{seed}", "best", "fast model", seed=seed),
+            lambda: nb["build_fast_cnn"](data),
         )
         for seed in range(args.seed, args.seed + args.seeds)
     ]
     course_runs = [
         (
-            "seed004_final",
+            "course_final",
             lambda: nb["run_experiment"](
-                "seed004_final",
+                registry,
+                data,
+                "course_final",
                 "ladder",
                 "course final CNN",
                 nb["cnn_leaky"],
-                epochs=nb["EPOCHS_FINAL"],
+                epochs=cfg["epochs_tp56"],
                 batch_size=nb["FINAL_BATCH_SIZE"],
             ),
             nb["cnn_leaky"],
@@ -83,6 +86,8 @@ def run(args, scratch):
         (
             "tf_tutorial_cnn",
             lambda: nb["run_experiment"](
+                registry,
+                data,
                 "tf_tutorial_cnn",
                 "reference",
                 "TensorFlow tutorial CNN",
@@ -98,7 +103,7 @@ def run(args, scratch):
     results = []
     for name, train_model, build in runs:
         record = train_model()
-        epoch_seconds = nb["REGISTRY"].history(name)["epoch_seconds"]
+        epoch_seconds = registry.history(name)["epoch_seconds"]
         results.append(
             {
                 "model": name,
@@ -132,7 +137,7 @@ def run(args, scratch):
         model = nb["build_fast_cnn"](full, widths)
         steps = -(-50_000 // batch_size)
         full_mode = nb["MODES"]["full"]
-        _, epoch_seconds, _ = nb["compile_and_fit"](
+        _, epoch_seconds = nb["compile_and_fit"](
             model,
             full,
             epochs=2,
@@ -164,7 +169,7 @@ def run(args, scratch):
             )
     fast_runs = [row for row in results if row["model"].startswith("fast_cnn_seed")]
     fast_summary = {
-        key: summarise([row[key] for row in fast_runs])
+        key: summarise(nb["mean_std"], [row[key] for row in fast_runs])
         for key in ("test_acc", "val_acc", "train_acc", "train_seconds", "first_epoch_seconds", "later_epoch_seconds_median")
     }
     fast_summary["seeds"] = len(fast_runs)
@@ -175,10 +180,10 @@ def run(args, scratch):
         f"(first epoch, with compilation: {fast_summary['first_epoch_seconds']['mean']:.1f} s; "
         f"later epochs: {fast_summary['later_epoch_seconds_median']['mean']:.1f} s)"
     )
-    final = next((row for row in results if row["model"] == "seed004_final"), None)
+    final = next((row for row in results if row["model"] == "course_final"), None)
     if final is not None:
         print(
-            f"fast_cnn vs seed004_final: {100 * (acc['mean'] - final['test_acc']):+.1f} points of test accuracy, "
+            f"fast_cnn vs course_final: {100 * (acc['mean'] - final['test_acc']):+.1f} points of test accuracy, "
             f"{seconds['mean'] / final['train_seconds']:.0%} of its training time"
         )
     if args.json:
@@ -201,14 +206,11 @@ def run(args, scratch):
         )
 
 
-def summarise(values):
-    """Mean and sample standard deviation (0 for a single value) of a list of numbers."""
-    values = np.asarray([value for value in values if value is not None], dtype=float)
-    return {
-        "mean": float(values.mean()),
-        "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
-        "values": values.tolist(),
-    }
+def summarise(mean_std, values):
+    """The notebook's mean ± standard deviation between seeds, with the values, for the JSON report."""
+    values = [float(value) for value in values if value is not None]
+    mean, std = mean_std(values)
+    return {"mean": mean, "std": std, "values": values}
 
 
 if __name__ == "__main__":

@@ -1,6 +1,11 @@
 """Execute cifar10_classification.ipynb top to bottom in a fresh kernel and save it in place, with its outputs.
 
-    python scripts/run_notebook.py --run-mode quick --data-dir ../shared/data/cifar-10-batches-py --fresh
+    python scripts/run_notebook.py --run-mode quick                                                # Keras downloads CIFAR-10
+    python scripts/run_notebook.py --run-mode quick --data-dir ~/data/cifar-10-batches-py --fresh  # offline
+
+--data-dir is a folder holding cifar-10-batches-py (or that folder itself); without it, Keras downloads the data.
+--results-dir and --figures-dir (default results, figures; relative to the repository) say where the experiment
+registry and the figures go; --fresh deletes both first, so that everything is retrained.
 
 papermill injects the parameters as a cell after the `parameters` cell; that cell is removed from the saved
 notebook so that it still opens in Colab with its default parameters. The outputs themselves (the summary at
@@ -37,14 +42,16 @@ def main(argv=None):
     parser.add_argument("--run-mode", default="full", choices=["full", "quick", "smoke"])
     parser.add_argument("--data-dir", default=None, help="folder with the official cifar-10-batches-py files (offline)")
     parser.add_argument("--output", type=Path, default=NOTEBOOK, help="where to save the executed notebook")
-    parser.add_argument("--fresh", action="store_true", help="delete results/ and figures/ first, so that everything is trained")
+    parser.add_argument("--results-dir", default="results", help="registry of finished experiments (resumed if present)")
+    parser.add_argument("--figures-dir", default="figures", help="where the figures are saved")
+    parser.add_argument("--fresh", action="store_true", help="delete the results and figures folders first (retrain everything)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # papermill prints each cell's outputs as it runs
 
     if args.fresh:
-        for folder in ("results", "figures"):
+        for folder in (args.results_dir, args.figures_dir):
             shutil.rmtree(ROOT / folder, ignore_errors=True)
-    parameters = {"RUN_MODE": args.run_mode, "RESULTS_DIR": "results", "FIGURES_DIR": "figures"}
+    parameters = {"RUN_MODE": args.run_mode, "RESULTS_DIR": args.results_dir, "FIGURES_DIR": args.figures_dir}
     if args.data_dir:
         parameters["DATA_DIR"] = args.data_dir
     started = time.perf_counter()

@@ -11,11 +11,11 @@ def test_benchmark_prints_one_line_per_model(data_dir, tmp_path, capsys):
     output = tmp_path / "benchmark.json"
     main(["--data-dir", str(data_dir / "cifar-10-batches-py"), "--mode", "smoke", "--seeds", "2", "--json", str(output)])
     printed = capsys.readouterr().out
-    for model in ("fast_cnn_seed42", "fast_cnn_seed43", "seed004_final", "tf_tutorial_cnn"):
+    for model in ("fast_cnn_seed42", "fast_cnn_seed43", "course_final", "tf_tutorial_cnn"):
         assert any(line.startswith(model) for line in printed.splitlines())
     assert "fast_cnn over 2 seeds" in printed
     report = json.loads(output.read_text())
-    models = ["fast_cnn_seed42", "fast_cnn_seed43", "seed004_final", "tf_tutorial_cnn"]
+    models = ["fast_cnn_seed42", "fast_cnn_seed43", "course_final", "tf_tutorial_cnn"]
     assert [row["model"] for row in report["results"]] == models
     assert all(row["flops_per_image"] > 0 and 0 <= row["test_acc"] <= 1 for row in report["results"])
     assert all(row["first_epoch_seconds"] > 0 for row in report["results"])
@@ -35,7 +35,7 @@ def test_benchmark_fast_only_trains_only_the_fast_model(data_dir, tmp_path, caps
         + ["--json", str(output)]
     )
     printed = capsys.readouterr().out
-    assert "fast_cnn over 1 seed:" in printed and "seed004_final" not in printed
+    assert "fast_cnn over 1 seed:" in printed and "course_final" not in printed
     report = json.loads(output.read_text())
     assert [row["model"] for row in report["results"]] == ["fast_cnn_seed42"]
     assert report["fast_cnn_summary"]["test_acc"]["std"] == 0.0

@@ -1,7 +1,12 @@
 """CI runs what the README says: .ci/run runs the README's test command, GitLab's jobs run each of its parts."""
 
 import re
+import shlex
+import shutil
+import subprocess
+import sys
 
+import nbformat
 import pytest
 import yaml
 from nbconvert import HTMLExporter
@@ -123,3 +128,35 @@ def test_html_render_keeps_formulas_and_table_colours():
     assert "inlineMath: [ ['$','$']" in html and "displayMath: [ ['$$','$$']" in html
     assert "$o = \\lfloor (n + 2p - k) / s \\rfloor + 1$" in html and "$$y = \\varphi(Wx + b)$$" in html
     assert "#T_1_row0_col0 {\n  background-color: #00441b;" in html
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs GNU make")
+def test_make_html_hides_the_code_of_plumbing_cells(tmp_path):
+    """`make html`'s own nbconvert command, on a two-cell notebook: a `plumbing` cell keeps its output, not its code."""
+    dry_run = subprocess.run(
+        ["make", "--no-print-directory", "-n", "-o", ".venv/installed", "html"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    [command] = [shlex.split(line) for line in dry_run.stdout.splitlines() if " nbconvert " in line]
+    assert command[-1] == "cifar10_classification.ipynb" and "--output-dir" in command
+    notebook = new_notebook(
+        cells=[
+            new_code_cell(
+                "plumbing_code = 1",
+                metadata={"tags": ["plumbing"]},
+                outputs=[new_output("stream", name="stdout", text="plumbing output\n")],
+            ),
+            new_code_cell("teaching_code = 2", outputs=[new_output("stream", name="stdout", text="teaching output\n")]),
+        ]
+    )
+    nbformat.write(notebook, tmp_path / "tiny.ipynb")
+    command[command.index("--output-dir") + 1] = str(tmp_path / "public")
+    command = [sys.executable, "-m", *command[command.index("nbconvert") :]]
+    command[-1] = str(tmp_path / "tiny.ipynb")
+    subprocess.run(command, cwd=tmp_path, capture_output=True, check=True)
+    html = (tmp_path / "public" / "index.html").read_text(encoding="utf-8")
+    assert "plumbing_code" not in html and "plumbing output" in html
+    assert "teaching_code" in html and "teaching output" in html
