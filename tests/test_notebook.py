@@ -44,6 +44,8 @@ EXPECTED_FIGURES = {
     "normalisation_curves",
     "layers_conv_feature_maps",
     "layers_activations",
+    "learned_filters",
+    "learned_feature_maps",
     "sweep_learning_rate",
     "sweep_batch_size",
     "sweep_epochs_early_stopping",
