@@ -175,8 +175,8 @@ def run(args, scratch):
     fast_summary["seeds"] = len(fast_runs)
     acc, seconds = fast_summary["test_acc"], fast_summary["train_seconds"]
     print(
-        f"\nfast_cnn over {len(fast_runs)} seed{'s' if len(fast_runs) > 1 else ''}: test {100 * acc['mean']:.1f} ± {100 * acc['std']:.1f} %, "
-        f"training {seconds['mean']:.0f} ± {seconds['std']:.0f} s per seed "
+        f"\nfast_cnn over {len(fast_runs)} seed{'s' if len(fast_runs) > 1 else ''}: test {100 * acc['mean']:.1f} ± {100 * (acc['std'] or 0):.1f} %, "
+        f"training {seconds['mean']:.0f} ± {seconds['std'] or 0:.0f} s per seed "
         f"(first epoch, with compilation: {fast_summary['first_epoch_seconds']['mean']:.1f} s; "
         f"later epochs: {fast_summary['later_epoch_seconds_median']['mean']:.1f} s)"
     )
@@ -210,7 +210,7 @@ def summarise(mean_std, values):
     """The notebook's mean ± standard deviation between seeds, with the values, for the JSON report."""
     values = [float(value) for value in values if value is not None]
     mean, std = mean_std(values)
-    return {"mean": mean, "std": std, "values": values}
+    return {"mean": mean, "std": None if np.isnan(std) else std, "values": values}  # one seed: no spread (null)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 from nbconvert import HTMLExporter
+from traitlets.config import Config
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "cifar10_classification.ipynb"
@@ -37,7 +38,8 @@ def section_cells(notebook, section, count):
 
 
 def render(notebook, path):
-    exporter = HTMLExporter()
+    # As `make html`: the code of the cells tagged `plumbing` is hidden, their outputs are kept.
+    exporter = HTMLExporter(config=Config({"TagRemovePreprocessor": {"enabled": True, "remove_input_tags": ["plumbing"]}}))
     if LOCAL_MATHJAX.exists():
         exporter.mathjax_url = f"{LOCAL_MATHJAX.as_uri()}?config=TeX-AMS_CHTML-full,Safe"
     else:

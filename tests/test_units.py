@@ -398,3 +398,35 @@ def test_fast_model_compiles_with_xla(nb, model_data):
         model_data.x_train[:64], keras.utils.to_categorical(model_data.y_train[:64], 10), epochs=1, batch_size=32, verbose=0
     )
     assert np.isfinite(history.history["loss"][-1])
+
+
+# --- section 2: the demonstrations of the exam part ---------------------------------------------------------------
+
+
+def test_receptive_field_and_the_weights_of_stacked_3x3(nb):
+    """Two 3 × 3 convolutions see 5 × 5 pixels, like one 5 × 5, with 18 C² weights instead of 25 C²."""
+    assert nb["receptive_field"]([(3, 1), (3, 1)]) == [3, 5]
+    assert nb["receptive_field"]([(5, 1), (2, 2), (3, 1), (2, 2)]) == [5, 6, 10, 12]  # the first CNN
+    assert nb["receptive_field"]([(3, 1), (3, 1), (2, 2), (3, 1), (3, 1), (2, 2)])[-1] == 16  # the CNN of TP 4.2
+    keras, layers = nb["keras"], nb["layers"]
+    for kernels, per_channel_pair in (([5], 25), ([3, 3], 18)):
+        stack = keras.Sequential([keras.Input((16, 16, 8)), *[layers.Conv2D(8, k, use_bias=False) for k in kernels]])
+        assert stack.count_params() == per_channel_pair * 8 * 8
+    impulse = np.zeros((1, 11, 11, 1), dtype="float32")
+    impulse[0, 5, 5, 0] = 1.0
+    stack = keras.Sequential([layers.Conv2D(1, 3, padding="same", use_bias=False, kernel_initializer="ones") for _ in range(2)])
+    assert np.count_nonzero(nb["ops"].convert_to_numpy(stack(impulse))) == 5 * 5
+
+
+def test_gradients_through_pooling_and_dropout(nb):
+    """Max-pooling sends the gradient to the maximum of each square only; dropout sends back its own scaled mask."""
+    layers = nb["layers"]
+    grid = np.array([[1, 3, 2, 0], [4, 6, 1, 1], [0, 2, 9, 5], [1, 1, 3, 7]], dtype="float32")[None, :, :, None]
+    _, gradient = nb["output_and_gradient"](layers.MaxPooling2D(2), grid)
+    expected = np.zeros((4, 4))
+    expected[1, 1] = expected[0, 2] = expected[2, 1] = expected[2, 2] = 1  # the positions of 6, 2, 2 and 9
+    np.testing.assert_array_equal(gradient[0, :, :, 0], expected)
+    dropout = layers.Dropout(0.5, seed=3)
+    output, gradient = nb["output_and_gradient"](lambda h: dropout(h, training=True), np.ones((1, 64), "float32"))
+    np.testing.assert_array_equal(output, gradient)
+    assert set(np.unique(gradient)) == {0.0, 2.0}  # switched off, or scaled by 1 / (1 - p)
