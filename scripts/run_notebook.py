@@ -6,6 +6,8 @@
 --data-dir is a folder holding cifar-10-batches-py (or that folder itself); without it, Keras downloads the data.
 --results-dir and --figures-dir (default results, figures; relative to the repository) say where the experiment
 registry and the figures go; --fresh deletes both first, so that everything is retrained.
+--stop-before TEXT runs the notebook only up to the first code cell containing TEXT (a long run done in parts:
+its registry keeps every finished experiment, and the next call resumes from it).
 
 papermill injects the parameters as a cell after the `parameters` cell; that cell is removed from the saved
 notebook so that it still opens in Colab with its default parameters. The outputs themselves (the summary at
@@ -37,6 +39,15 @@ def strip_run_metadata(notebook):
     return notebook
 
 
+def truncated_before(notebook, text):
+    """The notebook's cells up to, not including, the first code cell whose source contains `text`."""
+    index = next((i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code" and text in cell.source), None)
+    if index is None:
+        raise SystemExit(f"--stop-before: no code cell contains {text!r}")
+    notebook.cells = notebook.cells[:index]
+    return notebook
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run-mode", default="full", choices=["full", "quick", "smoke"])
@@ -45,6 +56,7 @@ def main(argv=None):
     parser.add_argument("--results-dir", default="results", help="registry of finished experiments (resumed if present)")
     parser.add_argument("--figures-dir", default="figures", help="where the figures are saved")
     parser.add_argument("--fresh", action="store_true", help="delete the results and figures folders first (retrain everything)")
+    parser.add_argument("--stop-before", metavar="TEXT", help="stop before the first code cell containing TEXT")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # papermill prints each cell's outputs as it runs
 
@@ -56,9 +68,12 @@ def main(argv=None):
         parameters["DATA_DIR"] = args.data_dir
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
-        executed = Path(scratch) / NOTEBOOK.name
+        executed, source = Path(scratch) / NOTEBOOK.name, NOTEBOOK
+        if args.stop_before:
+            source = Path(scratch) / "input.ipynb"
+            nbformat.write(truncated_before(nbformat.read(NOTEBOOK, as_version=4), args.stop_before), source)
         papermill.execute_notebook(
-            NOTEBOOK,
+            source,
             executed,
             parameters=parameters,
             cwd=ROOT,

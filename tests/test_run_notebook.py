@@ -1,0 +1,17 @@
+"""scripts/run_notebook.py: a long run done in parts stops before a given cell, and resumes from its registry later."""
+
+import pytest
+
+from notebook_tools import read_notebook
+from run_notebook import truncated_before
+
+
+def test_stop_before_keeps_everything_up_to_the_given_cell():
+    notebook = read_notebook()
+    total = len(notebook.cells)
+    kept = truncated_before(read_notebook(), "run_fast_model(REGISTRY, DATA")
+    assert 0 < len(kept.cells) < total
+    assert not any("run_fast_model(REGISTRY, DATA" in cell.source for cell in kept.cells if cell.cell_type == "code")
+    assert any("course_final_callbacks" in cell.source for cell in kept.cells)  # the TP's models all come before
+    with pytest.raises(SystemExit, match="no code cell contains"):
+        truncated_before(read_notebook(), "text that is in no cell")
