@@ -3,6 +3,9 @@
 #                                                  (FRESH=1: delete results/ and figures/ first, so everything is retrained)
 #   make benchmark DATA_DIR=path [BENCHMARK_ARGS="--mode full --seeds 3 --fast-only --json file"]
 #                                                  the fast model (3 seeds) against the course's CNNs, same data, one process
+#   make benchmark-airbench DATA_DIR=path [AIRBENCH_ARGS="--seeds 0 1 2"]
+#                                                  airbench94 (its own environment, .venv-airbench) then the fast model
+#                                                  (Colab's versions), all 50,000 training images, same test set, same machine
 #   make check                                      everything CI does, in this order:
 #     make lint           ruff check + ruff format --check (notebook, scripts, tests, benchmarks)
 #     make html           render the committed notebook with its outputs -> public/index.html
@@ -23,8 +26,10 @@ RUN_MODE ?= full
 DATA_DIR ?=
 FRESH ?=
 BENCHMARK_ARGS ?=
+AIRBENCH_ARGS ?=
+AIRBENCH_VENV := .venv-airbench
 
-.PHONY: check lint html student-copy test test-colab notebook benchmark clean
+.PHONY: check lint html student-copy test test-colab notebook benchmark benchmark-airbench clean
 
 $(VENV)/installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +42,13 @@ $(COLAB_VENV)/installed: requirements-colab.txt requirements.txt requirements-de
 	$(PYTHON) -m venv $(COLAB_VENV)
 	$(COLAB_BIN)/python -m pip install --quiet --upgrade pip
 	$(COLAB_BIN)/python -m pip install --quiet -r requirements-colab.txt -r requirements-dev.txt
+	touch $@
+
+# airbench94 (PyTorch) for make benchmark-airbench only: never in the notebook's nor the tests' environments.
+$(AIRBENCH_VENV)/installed: requirements-airbench.txt
+	$(PYTHON) -m venv $(AIRBENCH_VENV)
+	$(AIRBENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(AIRBENCH_VENV)/bin/python -m pip install --quiet -r requirements-airbench.txt
 	touch $@
 
 check: lint html student-copy test test-colab
@@ -63,5 +75,8 @@ notebook: $(VENV)/installed
 benchmark: $(VENV)/installed
 	$(BIN)/python benchmarks/compare_models.py $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(BENCHMARK_ARGS)
 
+benchmark-airbench: $(COLAB_VENV)/installed $(AIRBENCH_VENV)/installed
+	$(COLAB_BIN)/python benchmarks/airbench_vs_fast.py --data-dir $(DATA_DIR) --airbench-python $(AIRBENCH_VENV)/bin/python $(AIRBENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) $(COLAB_VENV) test-artifacts .pytest_cache .ruff_cache public student
+	rm -rf $(VENV) $(COLAB_VENV) $(AIRBENCH_VENV) test-artifacts .pytest_cache .ruff_cache public student

@@ -231,6 +231,67 @@ def test_augmentation_is_per_image_and_keeps_shape_and_range(nb):
     np.testing.assert_array_equal(nb["ops"].convert_to_numpy(layer(twins, training=False)), twins)
 
 
+def test_alternating_flip_mirrors_the_batch_on_odd_epochs_only(nb):
+    keras, ops = nb["keras"], nb["ops"]
+    images = np.random.default_rng(0).uniform(size=(4, 6, 6, 3)).astype("float32")
+    inputs = keras.Input(shape=(6, 6, 3))
+    model = keras.Model(inputs, nb["AlternatingFlip"](name="alternating_flip")(inputs))
+    callback = nb["FlipEveryOtherEpoch"]()
+    callback.set_model(model)
+    for epoch, expected in [(0, images), (1, images[:, :, ::-1]), (2, images), (3, images[:, :, ::-1])]:
+        callback.on_epoch_begin(epoch)
+        np.testing.assert_array_equal(ops.convert_to_numpy(model(images, training=True)), expected)
+        np.testing.assert_array_equal(ops.convert_to_numpy(model(images, training=False)), images)  # never at inference
+
+
+def test_fast_training_stores_half_the_images_mirrored_once(nb, model_data):
+    pieces = nb["FAST_PIECES"]
+    flipped, training = nb["fast_training"](model_data, 3, 2, 16, pieces)
+    mirrored = np.all(flipped.x_train == model_data.x_train[:, :, ::-1], axis=(1, 2, 3))
+    kept = np.all(flipped.x_train == model_data.x_train, axis=(1, 2, 3))
+    assert np.all(mirrored | kept) and 0.3 < mirrored.mean() < 0.7
+    np.testing.assert_array_equal(flipped.x_val, model_data.x_val)
+    np.testing.assert_array_equal(nb["fast_training"](model_data, 3, 2, 16, pieces)[0].x_train, flipped.x_train)  # seeded
+    assert [type(callback).__name__ for callback in training["callbacks"]] == ["FlipEveryOtherEpoch", "Lookahead"]
+    unchanged, plain = nb["fast_training"](model_data, 3, 2, 16, pieces | {"alternating_flip": False, "lookahead": False})
+    assert unchanged is model_data and plain["callbacks"] == []
+
+
+def test_lookahead_moves_the_weights_to_their_average_and_ends_on_it(nb):
+    keras = nb["keras"]
+    model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1, use_bias=False)])
+    kernel = model.layers[0].kernel
+    start = np.array([[1.0], [2.0]], dtype="float32")
+    kernel.assign(start)
+    lookahead = nb["Lookahead"](total_steps=10, every=5, decay=0.5)
+    lookahead.set_model(model)
+    lookahead.on_train_begin()
+    for step in range(1, 11):
+        kernel.assign(np.full((2, 1), 10.0 * step, dtype="float32"))  # what an optimizer step would have written
+        lookahead.on_train_batch_end(step)
+        if step == 5:
+            decay = 0.5 * (5 / 10) ** 3  # little averaging early in training
+            average = decay * start + (1 - decay) * 50.0
+            np.testing.assert_allclose(kernel.numpy(), average, rtol=1e-6)
+    np.testing.assert_allclose(kernel.numpy(), average, rtol=1e-6)  # the last step keeps the average (decay 1)
+
+
+def test_test_time_augmentation_levels(nb):
+    class Probe:  # "probabilities" that read two pixels, so every view gives a different answer
+        def predict(self, images, batch_size, verbose):
+            return np.stack([images[:, 0, 0, 0], images[:, 0, -1, 0]], axis=1).astype("float64")
+
+    images = np.arange(2 * 4 * 4, dtype="float32").reshape(2, 4, 4, 1)
+    probe, padded = Probe(), np.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="reflect")
+    predict = lambda view: probe.predict(view, 0, 0)
+    mirror = (predict(images) + predict(images[:, :, ::-1])) / 2
+    shifts = [padded[:, :4, :4], padded[:, 2:, 2:]]
+    shifted = sum(predict(view) + predict(view[:, :, ::-1]) for view in shifts) / 4
+    np.testing.assert_allclose(nb["predict_probabilities"](probe, images), predict(images))
+    np.testing.assert_allclose(nb["predict_probabilities"](probe, images, "mirror"), mirror)
+    np.testing.assert_allclose(nb["predict_probabilities"](probe, images, "mirror+shift"), mirror / 2 + shifted / 2, rtol=1e-6)
+
+
 # --- error analysis ---------------------------------------------------------------------------------------------
 
 
