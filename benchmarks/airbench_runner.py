@@ -131,7 +131,7 @@ def train_seed(seed, epochs, max_batch):
         "test_acc_no_tta": per_epoch[-1]["val_acc"],
         "train_seconds": cumulative[-1],  # whitening + the training epochs (its per-epoch test evaluation excluded)
         "first_epoch_seconds": epoch_seconds[0],
-        "later_epoch_seconds_median": float(np.median(epoch_seconds[1:])),
+        "later_epoch_seconds_median": float(np.median(epoch_seconds[1:] or epoch_seconds)),
         "epoch_seconds": epoch_seconds,
         "total_seconds": final["total_time_seconds"],  # airbench's own timer: + test-time augmentation
         "wall_seconds": wall,

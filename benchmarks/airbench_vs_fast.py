@@ -47,7 +47,7 @@ def main(argv=None):
                 print(f"{system} seed {seed}: already in {args.json.name}, skipped", flush=True)
                 continue
             run = fast.train(seed) if system == "fast_cnn" else run_airbench(args, data_dir, seed)
-            report["runs"].append(run | {"date": time.strftime("%Y-%m-%d %H:%M"), "load_average": os.getloadavg()})
+            report["runs"].append(run | {"date": time.strftime("%Y-%m-%d %H:%M"), "load_average": list(os.getloadavg())})
             report["summary"] = summarise(report["runs"])
             write_atomically(args.json, json.dumps(report, indent=1))
     print_summary(report["summary"])

@@ -29,6 +29,7 @@ EXPECTED_EXPERIMENTS = {
         "cnn_augmentation",
     },
     "callbacks": {"course_final_callbacks"},
+    "fast_ablation": {"fast_ablation_before", "fast_ablation_epochs", "fast_ablation_altflip", "fast_ablation_lookahead"},
     "best": {"fast_cnn_seed0", "fast_cnn_seed1"},
     "reference": {"tf_tutorial_cnn"},
     "knn": {"knn_pixels"},
@@ -146,7 +147,7 @@ def test_the_course_comes_first_and_cells_stay_short():
     """Title and objectives, the warning box, a short parameters form, one folded preparation cell, the banner, then § 1.
 
     The plumbing (readers, registry) is defined where it is first needed, folded in Colab (@title) and hidden from the
-    published page (tag `plumbing`); no code cell is longer than 60 lines but one model; the whole stays under 2,300 lines.
+    published page (tag `plumbing`); no code cell is longer than 60 lines but one model; the whole stays under 2,400 lines.
     """
     cells = read_notebook().cells
     assert cells[0].source.startswith("# ") and "Dans ce notebook nous allons" in cells[0].source
@@ -161,7 +162,7 @@ def test_the_course_comes_first_and_cells_stay_short():
     assert sum(code_lines(cell) for cell in before) <= 80
     assert any("RUN_BANNER = display" in cell.source for cell in before)
     code = [cell for cell in cells if cell.cell_type == "code"]
-    assert sum(code_lines(cell) for cell in code) <= 2300
+    assert sum(code_lines(cell) for cell in code) <= 2400  # 2,300 before airbench94's pieces (§ 8)
     long_cells = [cell.source.splitlines()[0] for cell in code if code_lines(cell) > 60]
     assert len(long_cells) <= 1 and all("Sequential" in cell or "def build" in cell for cell in long_cells), long_cells
     for cell in code:
