@@ -50,6 +50,8 @@ def test_interrupted_run_retrains_only_the_rest_and_one_seed_gives_one_result(sm
     assert trained and not trained & reloaded
     final = pd.read_csv(workdir / "results" / "experiments.csv").set_index("experiment")
     assert (final.loc[finished["experiment"], "trained_at"].values == finished["trained_at"].values).all()
+    banner = "".join(output.get("data", {}).get("text/html", "") for cell in notebook.cells for output in cell.get("outputs", []))
+    assert "par 2 exécution(s) sur 2 lancements" in banner  # runs.json: both runs trained something
 
     # Two runs with the same seed (the uninterrupted smoke run, and this one) give the same numbers.
     reference = pd.read_csv(smoke_run.results_dir / "experiments.csv")[SCORES].sort_values("experiment").reset_index(drop=True)
