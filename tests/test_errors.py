@@ -98,4 +98,4 @@ def test_full_mode_without_gpu_warns_with_the_expected_duration(data_dir, tmp_pa
         stop_after='if RUN_MODE == "full" and DEVICE_KIND == "CPU"',
     )
     text = outputs_text(notebook)
-    assert "Mode `full` sans GPU" in text and "5 h" in text and "T4" in text and 'RUN_MODE = "quick"' in text
+    assert "Mode `full` sans GPU" in text and "4 h de calcul" in text and "T4" in text and 'RUN_MODE = "quick"' in text
