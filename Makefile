@@ -1,6 +1,9 @@
 # Two commands do all the set-up (they create their environments on first use):
-#   make notebook [RUN_MODE=quick] [DATA_DIR=path] [FRESH=1]   execute the notebook top to bottom, outputs saved in place
-#                                                  (FRESH=1: delete results/ and figures/ first, so everything is retrained)
+#   make notebook [RUN_MODE=quick] [DATA_DIR=path] [FRESH=1] [PUBLISH=1]
+#                   execute the notebook top to bottom with Colab's versions (.venv-colab), into build/ (ignored by
+#                   git): build/cifar10_classification.ipynb, build/results (a copy of results/: finished experiments
+#                   are reloaded, not retrained), build/figures. FRESH=1: start from an empty registry (retrain all).
+#                   PUBLISH=1: write the committed notebook, results/ and figures/ in place instead.
 #   make benchmark DATA_DIR=path [BENCHMARK_ARGS="--mode full --seeds 3 --fast-only --json file"]
 #                                                  the fast model (3 seeds) against the course's CNNs, same data, one process
 #   make benchmark-airbench DATA_DIR=path [AIRBENCH_ARGS="--seeds 0 1 2"]
@@ -12,7 +15,8 @@
 #                         (the code of cells tagged `plumbing` is hidden, their outputs kept)
 #     make student-copy   the notebook without outputs nor answers -> student/cifar10_classification_etudiant.ipynb
 #     make test           every test, latest libraries (.venv: requirements-dev.txt)
-#     make test-colab     the smoke notebook and the float16 path with Colab's versions (.venv-colab: requirements-colab.txt)
+#     make test-colab     the smoke notebook, the float16 path and `make notebook` in a fresh clone, with Colab's
+#                         versions (.venv-colab: requirements-colab.txt)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -25,6 +29,8 @@ HTML_OPTIONS := --TagRemovePreprocessor.enabled=True --TagRemovePreprocessor.rem
 RUN_MODE ?= full
 DATA_DIR ?=
 FRESH ?=
+PUBLISH ?=
+BUILD := build
 BENCHMARK_ARGS ?=
 AIRBENCH_ARGS ?=
 AIRBENCH_VENV := .venv-airbench
@@ -64,13 +70,20 @@ student-copy: $(VENV)/installed
 	$(BIN)/python scripts/student_copy.py --output $(STUDENT_COPY)
 
 test: $(VENV)/installed
-	$(BIN)/python -m pytest --junitxml=test-artifacts/junit.xml
+	$(BIN)/python -m pytest --ignore=tests/test_make_notebook.py --junitxml=test-artifacts/junit.xml
 
 test-colab: $(COLAB_VENV)/installed
-	$(COLAB_BIN)/python -m pytest tests/test_notebook.py tests/test_mixed_precision.py --junitxml=test-artifacts/junit-colab.xml
+	$(COLAB_BIN)/python -m pytest tests/test_notebook.py tests/test_mixed_precision.py tests/test_make_notebook.py --junitxml=test-artifacts/junit-colab.xml
 
-notebook: $(VENV)/installed
-	$(BIN)/python scripts/run_notebook.py --run-mode $(RUN_MODE) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(FRESH),--fresh)
+notebook: $(COLAB_VENV)/installed
+ifeq ($(PUBLISH),)
+	rm -rf $(BUILD)/results && mkdir -p $(BUILD)
+	$(if $(FRESH),,cp -r results $(BUILD)/results)
+	$(COLAB_BIN)/python scripts/run_notebook.py --run-mode $(RUN_MODE) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) \
+		--output $(BUILD)/cifar10_classification.ipynb --results-dir $(BUILD)/results --figures-dir $(BUILD)/figures
+else
+	$(COLAB_BIN)/python scripts/run_notebook.py --run-mode $(RUN_MODE) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(FRESH),--fresh)
+endif
 
 benchmark: $(VENV)/installed
 	$(BIN)/python benchmarks/compare_models.py $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(BENCHMARK_ARGS)
@@ -79,4 +92,4 @@ benchmark-airbench: $(COLAB_VENV)/installed $(AIRBENCH_VENV)/installed
 	$(COLAB_BIN)/python benchmarks/airbench_vs_fast.py --data-dir $(DATA_DIR) --airbench-python $(AIRBENCH_VENV)/bin/python $(AIRBENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(COLAB_VENV) $(AIRBENCH_VENV) test-artifacts .pytest_cache .ruff_cache public student
+	rm -rf $(VENV) $(COLAB_VENV) $(AIRBENCH_VENV) $(BUILD) test-artifacts .pytest_cache .ruff_cache public student

@@ -160,3 +160,20 @@ def test_make_html_hides_the_code_of_plumbing_cells(tmp_path):
     html = (tmp_path / "public" / "index.html").read_text(encoding="utf-8")
     assert "plumbing_code" not in html and "plumbing output" in html
     assert "teaching_code" in html and "teaching output" in html
+
+
+def test_the_readme_results_table_is_generated_from_the_registry():
+    """The README's results come from results/experiments.csv: `python scripts/results_table.py --write` wrote them."""
+    from results_table import END, START, table
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split(START, 1)[1].split(END, 1)[0].strip()
+    assert block == table(), "run: python scripts/results_table.py --write"
+
+
+def test_the_readme_stays_short_and_starts_with_how_to_run_it():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.encode()) <= 13_000
+    headings = [line for line in readme.splitlines() if line.startswith("## ")]
+    assert headings[0] == "## Démarrer"
+    assert "make notebook" in readme.split("## Démarrer", 1)[1].split("\n## ", 1)[0]

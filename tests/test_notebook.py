@@ -9,13 +9,14 @@ import pandas as pd
 from notebook_tools import NOTEBOOK, outputs_text, read_notebook, tagged
 
 EXPECTED_EXPERIMENTS = {
-    "fashion_mnist": {"fashion_first_cnn", "fashion_dropout", "fashion_dense128"},
+    "fashion_mnist": {"fashion_first_cnn", "fashion_dropout", "fashion_dense128", "fashion_dropout_long"},
     "baseline": {"dense_baseline"},
     "normalisation": {"first_cnn_raw", "first_cnn_scaled", "first_cnn_standardized"},
     "lr_sweep": {f"lr_{optimizer}_{rate:g}" for optimizer in ("adam", "sgd") for rate in (1e-3, 1e-2, 1e-1)},
     "batch_sweep": {"batch_32", "batch_128"},
     "epochs": {"epochs_long", "epochs_early_stopping"},
     "ladder": {
+        "ladder_reference",
         "cnn_dropout05",
         "cnn_more_pooling",
         "cnn_conv_pairs",
@@ -31,7 +32,7 @@ EXPECTED_EXPERIMENTS = {
     },
     "callbacks": {"course_final_callbacks"},
     "fast_ablation": {"fast_ablation_before", "fast_ablation_epochs", "fast_ablation_altflip", "fast_ablation_lookahead"},
-    "best": {"fast_cnn_seed0", "fast_cnn_seed1"},
+    "best": {"fast_cnn"},
     "reference": {"tf_tutorial_cnn"},
     "knn": {"knn_pixels"},
     "numpy_mlp": {"numpy_mlp_mse", "numpy_mlp_cross_entropy"},
@@ -44,6 +45,7 @@ EXPECTED_FIGURES = {
     "data_first_25_images",
     "data_class_distribution",
     "normalisation_curves",
+    "training_noise_seeds",
     "layers_conv_feature_maps",
     "layers_activations",
     "learned_filters",
@@ -150,14 +152,21 @@ def test_the_committed_run_is_the_tp_at_its_own_settings():
     summary = json.loads((results / "run_summary.json").read_text())
     assert summary["run_mode"] == "full"
     assert (summary["train_images"], summary["val_images"], summary["test_images"]) == (45_000, 5_000, 10_000)
-    runs = pd.read_csv(results / "experiments.csv").set_index("experiment")
+    runs = pd.read_csv(results / "experiments.csv")
     cifar = runs[runs["group"] != "fashion_mnist"]
     assert (runs["run_mode"] == "full").all() and (cifar["val_images"] == 5_000).all() and (cifar["test_images"] == 10_000).all()
+    assert not runs.duplicated(["experiment", "seed"]).any()
+    per_experiment = runs.groupby("experiment").agg(seeds=("seed", "nunique"), epochs=("epochs", "max"))
+    three_seeds = [*EXPECTED_EXPERIMENTS["fashion_mnist"] - {"fashion_dropout_long"}, "dense_baseline"]
+    three_seeds += [*EXPECTED_EXPERIMENTS["normalisation"], "ladder_reference", "fast_cnn"]
+    assert (per_experiment.loc[three_seeds, "seeds"] == 3).all()  # the TP's decisions: training noise measured
+    assert (per_experiment.loc[three_seeds[:-1], "epochs"] == [20] * 7 + [15]).all()  # TP 2.6 and 3.7; the ladder
+    assert per_experiment.loc["fashion_dropout_long", "epochs"] == 40  # TP 2.6: beyond 20 epochs
     ladder = ["cnn_dropout05", "cnn_more_pooling", "cnn_conv_pairs", "cnn_same_padding", "cnn_dropout025", "cnn_third_block"]
-    same_count = runs.loc[[*EXPECTED_EXPERIMENTS["fashion_mnist"], "first_cnn_raw", *ladder, "cnn_batchnorm"], "epochs"]
-    assert same_count.nunique() == 1 and same_count.iloc[0] >= 15
-    assert runs.loc["cnn_batchnorm_tp55", "epochs"] == 20
-    assert runs.loc["course_final", ["epochs", "batch_size"]].tolist() == [40, 128]
+    assert (per_experiment.loc[[*ladder, "cnn_batchnorm"], "epochs"] == 15).all()
+    assert per_experiment.loc["cnn_batchnorm_tp55", "epochs"] == 20
+    final = runs[runs["experiment"] == "course_final"]
+    assert (final["epochs"] == 40).all() and (final["batch_size"] == 128).all()
     fast = runs[runs["group"] == "best"]
     assert len(fast) == 3 and fast["params"].nunique() == 1 and fast["params"].iloc[0] > 1_000_000  # widths 64-256-256
     shown = outputs_text(read_notebook())
@@ -271,7 +280,10 @@ def test_every_experiment_is_in_the_registry(smoke_run):
     frame = registry(smoke_run)
     for group, names in EXPECTED_EXPERIMENTS.items():
         assert set(frame.loc[frame["group"] == group, "experiment"]) == names, group
-    assert frame["experiment"].is_unique
+    assert not frame.duplicated(["experiment", "seed"]).any()
+    seeds = frame.groupby("experiment")["seed"].nunique()
+    tp = [*EXPECTED_EXPERIMENTS["normalisation"], "dense_baseline", "ladder_reference", "cnn_dropout05", "cnn_batchnorm"]
+    assert (seeds[[*tp, "fashion_dropout", "fast_cnn"]] == 2).all()  # smoke mode: two seeds where the TP decides
     for column in ("train_acc", "val_acc", "test_acc"):
         assert frame[column].between(0, 1).all()
     assert (frame["val_images"] > 0).all() and (frame["test_images"] > 0).all()  # every accuracy can show its interval
@@ -280,18 +292,20 @@ def test_every_experiment_is_in_the_registry(smoke_run):
     assert (frame["train_seconds"] >= 0).all()
     assert pd.to_datetime(frame["trained_at"]).notna().all()
     assert frame["versions"].str.contains("keras").all()
-    for name in frame["experiment"]:
-        assert (smoke_run.results_dir / "histories" / f"{name}.json").exists()
-        assert (smoke_run.results_dir / "predictions" / f"{name}.npy").exists()
+    for name, seed in zip(frame["experiment"], frame["seed"]):
+        assert (smoke_run.results_dir / "histories" / f"{name}_seed{seed}.json").exists()
+        assert (smoke_run.results_dir / "predictions" / f"{name}_seed{seed}.npy").exists()
+    keras_trainings = frame[~frame["group"].isin(["knn", "numpy_mlp"])]
+    assert keras_trainings["shared_cpu"].between(0, 1).all()  # whether each training had the machine to itself
 
 
 def test_training_learns_well_above_chance(smoke_run):
-    frame = registry(smoke_run).set_index("experiment")
+    test = registry(smoke_run).groupby("experiment")["test_acc"].mean()  # over the seeds
     # 10 balanced classes: chance is 10 %. The generated classes differ by colour and stripe orientation.
-    assert frame.loc["first_cnn_scaled", "test_acc"] > 0.5
-    assert frame.loc[["fast_cnn_seed0", "fast_cnn_seed1"], "test_acc"].mean() > 0.5
-    assert frame.loc["numpy_mlp_cross_entropy", "test_acc"] > 0.4
-    history = json.loads((smoke_run.results_dir / "histories" / "first_cnn_scaled.json").read_text())
+    assert test["first_cnn_scaled"] > 0.5
+    assert test["fast_cnn"] > 0.5
+    assert test["numpy_mlp_cross_entropy"] > 0.4
+    history = json.loads((smoke_run.results_dir / "histories" / "first_cnn_scaled_seed7.json").read_text())
     assert history["loss"][-1] < history["loss"][0]
 
 

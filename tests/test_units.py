@@ -1,9 +1,11 @@
 """Unit tests of the notebook's own functions, loaded from its `definitions` cells."""
 
+import math
 import os
 import pickle
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from fake_data import write_cifar10
@@ -193,9 +195,24 @@ def test_interval_and_noise_verdict(nb):
     assert nb["interval95"](0.5, 10_000) == pytest.approx(1.96 * 0.005)
     assert nb["interval95"](0.7, 1000) == pytest.approx(0.0284, abs=1e-4)
     assert nb["pct_ci"](0.623, 1017) == "62,3 % ± 3,0"
-    assert "dans le bruit" in nb["compare"](0.62, 0.60, 1000)  # 2 points on 1,000 images: noise is ±4.2
-    assert "au-delà du bruit" in nb["compare"](0.70, 0.60, 1000)
-    assert nb["compare"](0.62, 0.60, 1000).startswith("+2,0 points")
+    assert "dans le bruit" in nb["compare"](0.62, 0.60, 1000, 0.0)  # 2 points on 1,000 images: sampling noise ±4.2
+    assert "au-delà du bruit" in nb["compare"](0.70, 0.60, 1000, 0.0)
+    assert nb["compare"](0.62, 0.60, 1000, 0.0).startswith("+2,0 points")
+
+
+def test_the_comparison_rule_counts_the_training_noise(nb):
+    """Section 4.1: margin = 1.96 sqrt(sigma^2 (1/n_a + 1/n_b) + sampling noise of both means)."""
+    margin = nb["difference_margin"]([0.70, 0.71, 0.72], [0.69, 0.70, 0.71], 5000, 0.01)
+    sampling = (0.71 * 0.29 + 0.70 * 0.30) / 5000
+    assert margin == pytest.approx(1.96 * math.sqrt(0.01**2 * (2 / 3) + sampling))
+    # +2 points beyond the sampling noise alone (±1.8), inside it once one seed each brings sigma = 1 point
+    assert "au-delà du bruit" in nb["compare"](0.72, 0.70, 5000, 0.0)
+    assert "dans le bruit" in nb["compare"](0.72, 0.70, 5000, 0.01)
+    # three seeds each shrink the training part of the margin: the same 2 points are beyond it again
+    assert "au-delà du bruit" in nb["compare"]([0.71, 0.72, 0.73], [0.69, 0.70, 0.71], 5000, 0.004)
+    frame = pd.DataFrame({"experiment": list("aaabbb"), "val_acc": [0.70, 0.71, 0.72, 0.60, 0.60, 0.63]})
+    assert nb["training_noise"](frame) == pytest.approx(math.sqrt((0.01**2 + 0.03**2) / 2))
+    assert math.isnan(nb["training_noise"](frame.iloc[[0, 3]]))  # one seed each: no spread to measure
 
 
 def test_fashion_mnist_loader_reads_the_idx_files(nb, tmp_path):
@@ -303,6 +320,7 @@ def test_most_confused_pairs_come_out_in_order(nb):
     confusion[1, 3] = 2
     labels, predictions = zip(*[(i, j) for i in range(4) for j in range(4) for _ in range(confusion[i, j])])
     assert nb["most_confused_pairs"](np.array(labels), np.array(predictions), 4, top=3) == [(3, 1, 9), (0, 2, 7), (2, 0, 7)]
+    assert nb["most_confused_pairs"](np.array(labels), np.array(predictions), 4, top=2) == [(3, 1, 9), (0, 2, 7), (2, 0, 7)]  # a tie stays
 
 
 def test_misclassified_examples_follow_the_pairs_most_confident_first(nb):
@@ -323,8 +341,6 @@ def test_misclassified_examples_follow_the_pairs_most_confident_first(nb):
 
 
 def test_pareto_front_and_efficiency_rule(nb):
-    import pandas as pd
-
     frame = pd.DataFrame(
         {
             "experiment": list("abcd"),
@@ -336,14 +352,14 @@ def test_pareto_front_and_efficiency_rule(nb):
         }
     )
     assert list(nb["pareto_front"](frame)["experiment"]) == ["a", "c", "b"]
-    chosen, tied = nb["most_efficient"](frame)  # c is within the noise of b (±1.8 points on 5,000 images) and 5 times faster
-    assert chosen["experiment"] == "c" and set(tied["experiment"]) == {"b", "c"}
-    frame["val_images"] = 50_000  # ten times more images: ±0.6 points, c is no longer tied with b
-    chosen, tied = nb["most_efficient"](frame)
-    assert chosen["experiment"] == "b" and list(tied["experiment"]) == ["b"]
-    frame["val_images"], frame["train_seconds"] = 5000, [10.0, 21.0, 20.0, 30.0]  # b and c tied on accuracy and on time
-    chosen, _ = nb["most_efficient"](frame)
-    assert chosen["experiment"] == "b"  # within 10 % of the fastest time: the fewer weights win
+    table = frame.set_index("experiment").assign(tied=[False, True, True, False], tflop=[1.0, 10.0, 2.0, 3.0])
+    chosen, cost_tied = nb["most_efficient"](table)  # b and c tied on validation: c is five times cheaper
+    assert chosen.name == "c" and list(cost_tied.index) == ["c"]
+    table["tflop"] = [1.0, 2.1, 2.0, 3.0]  # b and c within 10 % in cost too: the smaller over-fitting wins
+    chosen, cost_tied = nb["most_efficient"](table)
+    assert chosen.name == "c" and set(cost_tied.index) == {"b", "c"}
+    table["gap"] = [0.05, 0.05, 0.05, 0.0]  # equal gaps: the fewer weights
+    assert nb["most_efficient"](table)[0].name == "b"
 
 
 # --- kNN and the NumPy network -------------------------------------------------------------------------------
@@ -411,7 +427,7 @@ def test_registry_trains_once_then_reloads_and_retrains_on_a_new_configuration(n
     assert record["test_acc"] == 0.45 and record["gap"] == pytest.approx(0.1) and len(calls) == 1
     reopened = nb["ResultsRegistry"](tmp_path / "results", FACTS)  # a new session: the same configuration is reloaded
     assert nb["cached_experiment"](reopened, "demo", "baseline", "a demo", {"epochs": 2}, train)["test_acc"] == 0.45
-    assert len(calls) == 1 and reopened.reloaded == ["demo"]
+    assert len(calls) == 1 and reopened.reloaded == [("demo", 7)]
     printed = capsys.readouterr().out
     assert "↺ demo" in printed and "époque   2/2 · perte 0.500 · exactitude 0.500" in printed  # its log, shown again
     assert reopened.history("demo")["loss"] == [1.0, 0.5] and reopened.predictions("demo").shape == (3, 10)
@@ -421,6 +437,27 @@ def test_registry_trains_once_then_reloads_and_retrains_on_a_new_configuration(n
     nb["cached_experiment"](forced, "demo", "baseline", "a demo", {"epochs": 3}, train)
     assert len(calls) == 3
     assert not list((tmp_path / "results").rglob(".*.tmp"))  # atomic writes leave no temporary file
+    other_seed = nb["cached_experiment"](forced, "demo", "baseline", "a demo", {"epochs": 3, "seed": 8}, train)
+    assert len(calls) == 4 and other_seed["seed"] == 8 and len(forced.records) == 2  # one row per seed
+    assert (tmp_path / "results" / "histories" / "demo_seed8.json").exists()
+
+
+def test_the_configuration_hash_leaves_out_the_name_and_the_description(nb, tmp_path):
+    """Renaming an experiment's row retrains nothing; a reworded description is rewritten on reload."""
+    calls = []
+
+    def train():
+        calls.append(1)
+        fields = {"params": 10, "epochs": 1, "train_acc": 0.5, "val_acc": 0.4, "test_acc": 0.45, "train_seconds": 1.0}
+        return fields, {"loss": [1.0], "accuracy": [0.5], "epoch_seconds": [1.0]}, np.full((3, 10), 0.1)
+
+    registry = nb["ResultsRegistry"](tmp_path / "results", FACTS)
+    nb["cached_experiment"](registry, "old_name", "baseline", "old", {"epochs": 1}, train)
+    assert nb["config_hash"]({"epochs": 1}) == registry.get("old_name")["config_hash"]
+    nb["cached_experiment"](registry, "old_name", "ladder", "reworded", {"epochs": 1}, train)
+    reopened = nb["ResultsRegistry"](tmp_path / "results", FACTS)
+    row = reopened.get("old_name")
+    assert len(calls) == 1 and (row["group"], row["description"]) == ("ladder", "reworded")
 
 
 def test_unreadable_registry_is_kept_aside(nb, tmp_path):
@@ -491,3 +528,19 @@ def test_gradients_through_pooling_and_dropout(nb):
     output, gradient = nb["output_and_gradient"](lambda h: dropout(h, training=True), np.ones((1, 64), "float32"))
     np.testing.assert_array_equal(output, gradient)
     assert set(np.unique(gradient)) == {0.0, 2.0}  # switched off, or scaled by 1 / (1 - p)
+
+
+def test_convolution_backpropagation_formulas(nb):
+    """Section 2.12: the kernel's gradient sums g · patch over every position (weight sharing); the input's gradient
+    is a full convolution of g with the kernel (turned by 180°). Checked against SciPy's own correlation routines."""
+    from scipy.signal import convolve2d, correlate2d
+
+    rng = np.random.default_rng(0)
+    x, kernel, upstream = rng.normal(size=(6, 6)), rng.normal(size=(3, 3)), rng.normal(size=(4, 4))
+    assert np.allclose(nb["kernel_gradient_by_hand"](x, upstream, 3), correlate2d(x, upstream, mode="valid"))
+    assert np.allclose(nb["input_gradient_by_hand"](upstream, kernel), convolve2d(upstream, kernel, mode="full"))
+
+
+def test_receptive_field_of_the_tp_final_models(nb):
+    """Section 2.13: three blocks of two 3 × 3 convolutions and a 2 × 2 pooling see 36 pixels at the Flatten."""
+    assert nb["receptive_field"]([(3, 1), (3, 1), (2, 2)] * 3) == [3, 5, 6, 10, 14, 16, 24, 32, 36]

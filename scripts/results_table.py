@@ -1,0 +1,86 @@
+"""The README's results table, generated from the committed registry (results/experiments.csv).
+
+    python scripts/results_table.py              # print the table (Markdown)
+    python scripts/results_table.py --write      # replace the table between the README's two markers
+
+One row per experiment: the mean over its seeds, ± the standard deviation between seeds where there are several,
+else ± the 95 % interval of the sampling of the images (binomial). A test checks that the README holds this output.
+"""
+
+import argparse
+import math
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+START, END = "<!-- results-table:start -->", "<!-- results-table:end -->"
+SHOWN = [  # (experiment, label): the models the README summarises, in the notebook's order
+    ("fashion_first_cnn", "Fashion-MNIST : premier CNN du TP"),
+    ("fashion_dropout", "Fashion-MNIST : + dropout 0,2"),
+    ("fashion_dense128", "Fashion-MNIST : + dense 128"),
+    ("dense_baseline", "réseau dense 512-256"),
+    ("first_cnn_raw", "premier CNN, pixels bruts"),
+    ("first_cnn_scaled", "premier CNN, pixels / 255"),
+    ("ladder_reference", "premier CNN / 255, 15 époques (départ de l'échelle)"),
+    ("cnn_dropout05", "(3.9) deux dropout 0,5"),
+    ("cnn_conv_pairs", "(4.2) convolutions 3 × 3 par paires"),
+    ("cnn_same_padding", "(4.5) padding same"),
+    ("cnn_dropout025", "(4.6) dropout 0,25"),
+    ("cnn_third_block", "(5.1) troisième bloc"),
+    ("cnn_batchnorm", "(5.2) batch-norm"),
+    ("cnn_batchnorm_tp55", "(5.5) batch-norm, 20 époques"),
+    ("cnn_batchnorm_long", "batch-norm, 40 époques"),
+    ("course_final", "(5.6) modèle final du cours"),
+    ("course_final_callbacks", "+ augmentation et callbacks"),
+    ("fast_cnn", "modèle rapide (§ 8)"),
+    ("knn_pixels", "kNN sur les pixels"),
+]
+
+
+def french(value, decimals=1):
+    return f"{value:.{decimals}f}".replace(".", ",")
+
+
+def accuracy(values, count):
+    """'62,3 % ± 0,8' (std between seeds) or, for one seed, '62,3 % ± 1,3 (IC)' (95 % sampling interval)."""
+    mean = values.mean()
+    if len(values) > 1:
+        return f"{french(100 * mean)} % ± {french(100 * values.std(ddof=1))}"
+    return f"{french(100 * mean)} % ± {french(196 * math.sqrt(mean * (1 - mean) / count))} (IC)"
+
+
+def table(csv_path=ROOT / "results" / "experiments.csv"):
+    runs = pd.read_csv(csv_path)
+    lines = [
+        "| modèle | expérience | graines | époques | validation | test |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for name, label in SHOWN:
+        rows = runs[runs["experiment"] == name]
+        if rows.empty:
+            continue
+        val, test = accuracy(rows["val_acc"], rows["val_images"].iloc[0]), accuracy(rows["test_acc"], rows["test_images"].iloc[0])
+        lines.append(f"| {label} | `{name}` | {len(rows)} | {rows['epochs'].max()} | {val} | {test} |")
+    return "\n".join(lines)
+
+
+def with_table(readme_text, markdown):
+    before, rest = readme_text.split(START, 1)
+    _, after = rest.split(END, 1)
+    return f"{before}{START}\n{markdown}\n{END}{after}"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--write", action="store_true", help="update the table in README.md")
+    args = parser.parse_args(argv)
+    if args.write:
+        README.write_text(with_table(README.read_text(encoding="utf-8"), table()), encoding="utf-8")
+    else:
+        print(table())
+
+
+if __name__ == "__main__":
+    main()
