@@ -320,7 +320,11 @@ def test_most_confused_pairs_come_out_in_order(nb):
     confusion[1, 3] = 2
     labels, predictions = zip(*[(i, j) for i in range(4) for j in range(4) for _ in range(confusion[i, j])])
     assert nb["most_confused_pairs"](np.array(labels), np.array(predictions), 4, top=3) == [(3, 1, 9), (0, 2, 7), (2, 0, 7)]
-    assert nb["most_confused_pairs"](np.array(labels), np.array(predictions), 4, top=2) == [(3, 1, 9), (0, 2, 7), (2, 0, 7)]  # a tie stays
+    assert nb["most_confused_pairs"](np.array(labels), np.array(predictions), 4, top=2) == [
+        (3, 1, 9),
+        (0, 2, 7),
+        (2, 0, 7),
+    ]  # a tie stays
 
 
 def test_misclassified_examples_follow_the_pairs_most_confident_first(nb):
