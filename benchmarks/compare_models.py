@@ -102,8 +102,8 @@ def run(args, scratch):
         runs += course_runs
     results = []
     for name, train_model, build in runs:
-        record = train_model()
-        epoch_seconds = registry.history(name)["epoch_seconds"]
+        record = train_model().iloc[0]  # run_experiment returns one registry row per seed: here, one seed
+        epoch_seconds = registry.history(name, record["seed"])["epoch_seconds"]
         results.append(
             {
                 "model": name,

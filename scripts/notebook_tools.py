@@ -52,8 +52,15 @@ def execute_notebook(parameters, workdir, stop_after=None, timeout=1200, path=NO
     """
     notebook = parameterize_notebook(load_notebook_node(str(path)), parameters)  # papermill's reader adds its metadata
     client = NotebookClient(
-        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}, coalesce_streams=True
-    )  # one stream output per cell: GitLab draws each as its own box
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(workdir)}},
+        coalesce_streams=True,  # one stream output per cell: GitLab draws each as its own box
+        # as scripts/run_notebook.py: C/C++ libraries' own stderr (TensorFlow's graph-optimiser notices) stays out of
+        # the outputs; Python warnings and errors are still captured
+        extra_arguments=["--IPKernelApp.capture_fd_output=False"],
+    )
     if stop_after is None:
         client.execute()
         return notebook
