@@ -211,7 +211,7 @@ def test_the_comparison_rule_counts_the_training_noise(nb):
     # three seeds each shrink the training part of the margin: the same 2 points are beyond it again
     assert "au-delà du bruit" in nb["compare"]([0.71, 0.72, 0.73], [0.69, 0.70, 0.71], 5000, 0.004)
     frame = pd.DataFrame({"experiment": list("aaabbb"), "val_acc": [0.70, 0.71, 0.72, 0.60, 0.60, 0.63]})
-    assert nb["training_noise"](frame) == pytest.approx(math.sqrt((0.01**2 + 0.03**2) / 2))
+    assert nb["training_noise"](frame) == pytest.approx(math.sqrt((0.01**2 + 0.0003) / 2))  # variances 1e-4 and 3e-4
     assert math.isnan(nb["training_noise"](frame.iloc[[0, 3]]))  # one seed each: no spread to measure
 
 
