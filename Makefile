@@ -1,5 +1,7 @@
 # Two commands do all the set-up (they create their environments on first use):
 #   make notebook [RUN_MODE=quick] [DATA_DIR=path] [FRESH=1] [PUBLISH=1]
+#                   DATA_DIR: the folder of the official files (offline); they are first turned into .npz files in
+#                   build/data by scripts/prepare_data.py. Without DATA_DIR, Keras downloads the data.
 #                   execute the notebook top to bottom with Colab's versions (.venv-colab), into build/ (ignored by
 #                   git): build/cifar10_classification.ipynb, build/results (a copy of results/: finished experiments
 #                   are reloaded, not retrained), build/figures. FRESH=1: start from an empty registry (retrain all).
@@ -31,6 +33,7 @@ DATA_DIR ?=
 FRESH ?=
 PUBLISH ?=
 BUILD := build
+PREPARED := $(BUILD)/data
 BENCHMARK_ARGS ?=
 AIRBENCH_ARGS ?=
 AIRBENCH_VENV := .venv-airbench
@@ -76,20 +79,23 @@ test-colab: $(COLAB_VENV)/installed
 	$(COLAB_BIN)/python -m pytest tests/test_notebook.py tests/test_mixed_precision.py tests/test_make_notebook.py --junitxml=test-artifacts/junit-colab.xml
 
 notebook: $(COLAB_VENV)/installed
+	$(if $(DATA_DIR),$(COLAB_BIN)/python scripts/prepare_data.py $(DATA_DIR) --output $(PREPARED))
 ifeq ($(PUBLISH),)
 	rm -rf $(BUILD)/results && mkdir -p $(BUILD)
 	$(if $(FRESH),,cp -r results $(BUILD)/results)
-	$(COLAB_BIN)/python scripts/run_notebook.py --run-mode $(RUN_MODE) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) \
+	$(COLAB_BIN)/python scripts/run_notebook.py --run-mode $(RUN_MODE) $(if $(DATA_DIR),--data-dir $(PREPARED)) \
 		--output $(BUILD)/cifar10_classification.ipynb --results-dir $(BUILD)/results --figures-dir $(BUILD)/figures
 else
-	$(COLAB_BIN)/python scripts/run_notebook.py --run-mode $(RUN_MODE) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(FRESH),--fresh)
+	$(COLAB_BIN)/python scripts/run_notebook.py --run-mode $(RUN_MODE) $(if $(DATA_DIR),--data-dir $(PREPARED)) $(if $(FRESH),--fresh)
 endif
 
 benchmark: $(VENV)/installed
-	$(BIN)/python benchmarks/compare_models.py $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(BENCHMARK_ARGS)
+	$(BIN)/python scripts/prepare_data.py $(DATA_DIR) --output $(PREPARED)
+	$(BIN)/python benchmarks/compare_models.py --data-dir $(PREPARED) $(BENCHMARK_ARGS)
 
 benchmark-airbench: $(COLAB_VENV)/installed $(AIRBENCH_VENV)/installed
-	$(COLAB_BIN)/python benchmarks/airbench_vs_fast.py --data-dir $(DATA_DIR) --airbench-python $(AIRBENCH_VENV)/bin/python $(AIRBENCH_ARGS)
+	$(COLAB_BIN)/python scripts/prepare_data.py $(DATA_DIR) --output $(PREPARED)
+	$(COLAB_BIN)/python benchmarks/airbench_vs_fast.py --data-dir $(PREPARED) --airbench-python $(AIRBENCH_VENV)/bin/python $(AIRBENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(COLAB_VENV) $(AIRBENCH_VENV) $(BUILD) test-artifacts .pytest_cache .ruff_cache public student

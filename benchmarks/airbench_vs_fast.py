@@ -1,13 +1,20 @@
-"""airbench94 and the notebook's fast model side by side: same training images (all 50,000), same test set, same machine.
+"""airbench94 and the notebook's fast model side by side: same training images (all 50,000), same
+test set, same machine.
 
-    make benchmark-airbench DATA_DIR=~/data/cifar-10-batches-py          # both systems, seeds 0 and 1
-    python benchmarks/airbench_vs_fast.py --data-dir ... --seeds 0 1 2   # a third seed for each
+    # both systems, seeds 0 and 1
+    make benchmark-airbench DATA_DIR=~/data
+    # a third seed for each
+    python benchmarks/airbench_vs_fast.py --data-dir ... --seeds 0 1 2
+
+--data-dir is a folder prepared by scripts/prepare_data.py (it holds cifar10.npz); both systems
+read that file.
 
 airbench94 runs in its own environment (requirements-airbench.txt, `--airbench-python`), through
-benchmarks/airbench_runner.py; the fast model runs here, with the notebook's own definitions (its final recipe).
-Every finished seed is written at once to the JSON report; running the command again skips the seeds the report
-already holds for this processor, so a long comparison survives an interruption. The report gives, for each system,
-the test accuracy per seed and mean ± std, the training seconds (first epoch apart), epochs, device and versions.
+benchmarks/airbench_runner.py; the fast model runs here, with the notebook's own definitions (its
+final recipe). Every finished seed is written at once to the JSON report; running the command again
+skips the seeds the report already holds for this processor, so a long comparison survives an
+interruption. The report gives, for each system, the test accuracy per seed and mean ± std, the
+training seconds (first epoch apart), epochs, device and versions.
 """
 
 import argparse
@@ -29,25 +36,54 @@ DEFAULT_REPORT = ROOT / "benchmarks" / "results_cpu_airbench94_vs_fast_cifar10_j
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", required=True, type=Path, help="folder with the official cifar-10-batches-py files")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data-dir",
+        required=True,
+        type=Path,
+        help="folder of cifar10.npz (scripts/prepare_data.py)",
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="seeds of each system")
-    parser.add_argument("--systems", nargs="+", default=["airbench94", "fast_cnn"], choices=["airbench94", "fast_cnn"])
-    parser.add_argument("--airbench-python", default=str(ROOT / ".venv-airbench" / "bin" / "python"))
-    parser.add_argument("--mode", default="full", choices=["full", "quick", "smoke"], help="the notebook's RUN_MODE")
-    parser.add_argument("--airbench-epochs", type=float, help="tests only: fewer epochs than airbench94's 9.9")
-    parser.add_argument("--json", type=Path, default=DEFAULT_REPORT, help="the report (read to resume, rewritten per seed)")
+    parser.add_argument(
+        "--systems",
+        nargs="+",
+        default=["airbench94", "fast_cnn"],
+        choices=["airbench94", "fast_cnn"],
+    )
+    parser.add_argument(
+        "--airbench-python", default=str(ROOT / ".venv-airbench" / "bin" / "python")
+    )
+    parser.add_argument(
+        "--mode", default="full", choices=["full", "quick", "smoke"], help="the notebook's RUN_MODE"
+    )
+    parser.add_argument(
+        "--airbench-epochs", type=float, help="tests only: fewer epochs than airbench94's 9.9"
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=DEFAULT_REPORT,
+        help="the report (read to resume, rewritten per seed)",
+    )
     args = parser.parse_args(argv)
-    data_dir = args.data_dir / "cifar-10-batches-py" if (args.data_dir / "cifar-10-batches-py").is_dir() else args.data_dir
+    data_dir = args.data_dir
     report = json.loads(args.json.read_text()) if args.json.exists() else {"runs": []}
     fast = FastModel(data_dir, args.mode) if "fast_cnn" in args.systems else None
     for system in args.systems:
         for seed in args.seeds:
-            if any(run["system"] == system and run["seed"] == seed and run["cpu"] == cpu_name() for run in report["runs"]):
+            if any(
+                run["system"] == system and run["seed"] == seed and run["cpu"] == cpu_name()
+                for run in report["runs"]
+            ):
                 print(f"{system} seed {seed}: already in {args.json.name}, skipped", flush=True)
                 continue
             run = fast.train(seed) if system == "fast_cnn" else run_airbench(args, data_dir, seed)
-            report["runs"].append(run | {"date": time.strftime("%Y-%m-%d %H:%M"), "load_average": list(os.getloadavg())})
+            report["runs"].append(
+                run
+                | {"date": time.strftime("%Y-%m-%d %H:%M"), "load_average": list(os.getloadavg())}
+            )
             report["summary"] = summarise(report["runs"])
             write_atomically(args.json, json.dumps(report, indent=1))
     print_summary(report["summary"])
@@ -57,47 +93,84 @@ def main(argv=None):
 def run_airbench(args, data_dir, seed):
     """One airbench94 training in its own environment; its log is shown as it goes."""
     if not Path(args.airbench_python).exists():
-        sys.exit(f"airbench's environment is missing ({args.airbench_python}): make .venv-airbench/installed")
-    command = [args.airbench_python, str(ROOT / "benchmarks" / "airbench_runner.py"), "--data-dir", str(data_dir)]
+        sys.exit(
+            f"airbench's environment is missing ({args.airbench_python}): "
+            "make .venv-airbench/installed"
+        )
+    command = [
+        args.airbench_python,
+        str(ROOT / "benchmarks" / "airbench_runner.py"),
+        "--data-dir",
+        str(data_dir),
+    ]
     command += ["--seeds", str(seed)]
     if args.airbench_epochs:
         command += ["--epochs", str(args.airbench_epochs), "--max-batch", "128"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
         lines = []
         for line in process.stdout:
-            print(line, end="", flush=True) if not line.startswith("{") else lines.append(json.loads(line))
+            print(line, end="", flush=True) if not line.startswith("{") else lines.append(
+                json.loads(line)
+            )
     if process.returncode or not lines:
         sys.exit(f"airbench94 failed (exit status {process.returncode})")
     return lines[0]
 
 
 def summarise(runs):
-    """Per system: mean ± std (between seeds) of test accuracy and training seconds, and the ratio of times."""
+    """Per system: mean ± std (between seeds) of test accuracy and training seconds, and the ratio
+    of times."""
     summary = {}
     for system in sorted({run["system"] for run in runs}):
         chosen = [run for run in runs if run["system"] == system]
-        summary[system] = {"seeds": [run["seed"] for run in chosen], "cpu": sorted({run["cpu"] for run in chosen})}
-        for key in ("test_acc", "train_seconds", "first_epoch_seconds", "later_epoch_seconds_median"):
+        summary[system] = {
+            "seeds": [run["seed"] for run in chosen],
+            "cpu": sorted({run["cpu"] for run in chosen}),
+        }
+        for key in (
+            "test_acc",
+            "train_seconds",
+            "first_epoch_seconds",
+            "later_epoch_seconds_median",
+        ):
             values = np.array([run[key] for run in chosen], dtype=float)
             std = float(values.std(ddof=1)) if len(values) > 1 else None
-            summary[system][key] = {"mean": float(values.mean()), "std": std, "values": values.tolist()}
+            summary[system][key] = {
+                "mean": float(values.mean()),
+                "std": std,
+                "values": values.tolist(),
+            }
     if {"airbench94", "fast_cnn"} <= set(summary):
-        ours, theirs = summary["fast_cnn"], summary["airbench94"]
-        summary["fast_cnn_minus_airbench94_points"] = 100 * (ours["test_acc"]["mean"] - theirs["test_acc"]["mean"])
-        summary["fast_cnn_time_ratio"] = ours["train_seconds"]["mean"] / theirs["train_seconds"]["mean"]
+        ours = summary["fast_cnn"]
+        theirs = summary["airbench94"]
+        summary["fast_cnn_minus_airbench94_points"] = 100 * (
+            ours["test_acc"]["mean"] - theirs["test_acc"]["mean"]
+        )
+        summary["fast_cnn_time_ratio"] = (
+            ours["train_seconds"]["mean"] / theirs["train_seconds"]["mean"]
+        )
     return summary
 
 
 def print_summary(summary):
-    print(f"\n{'system':<12} {'seeds':>5} {'test accuracy (%)':>18} {'training (s)':>14} {'first epoch (s)':>16}")
+    print(
+        f"\n{'system':<12} {'seeds':>5} {'test accuracy (%)':>18} {'training (s)':>14} "
+        f"{'first epoch (s)':>16}"
+    )
     for system in ("airbench94", "fast_cnn"):
         if system in summary:
             row = summary[system]
-            acc, seconds = row["test_acc"], row["train_seconds"]
-            spread = lambda item, scale: f" ± {scale * item['std']:.2f}" if item["std"] is not None else ""
+            acc = row["test_acc"]
+            seconds = row["train_seconds"]
+
+            def spread(item, scale):
+                return f" ± {scale * item['std']:.2f}" if item["std"] is not None else ""
+
             print(
-                f"{system:<12} {len(row['seeds']):>5} {100 * acc['mean']:>10.2f}{spread(acc, 100):<8} "
-                f"{seconds['mean']:>8.0f}{spread(seconds, 1):<6} {row['first_epoch_seconds']['mean']:>16.1f}"
+                f"{system:<12} {len(row['seeds']):>5} "
+                f"{100 * acc['mean']:>10.2f}{spread(acc, 100):<8} "
+                f"{seconds['mean']:>8.0f}{spread(seconds, 1):<6} "
+                f"{row['first_epoch_seconds']['mean']:>16.1f}"
             )
     if "fast_cnn_time_ratio" in summary:
         print(
@@ -121,34 +194,60 @@ def cpu_name():
 
 
 class FastModel:
-    """The notebook's fast model (its definitions, its final recipe and size of `mode`), on all 50,000 training images.
+    """The notebook's fast model (its definitions, its final recipe and size of `mode`), on all
+    50,000 training images.
 
-    compile_and_fit validates after each epoch; here on 1,000 of the training images (a monitor only, about 1 % of an
-    epoch's time, counted in our training seconds), so that no image is held out and the test set is read once.
+    compile_and_fit validates after each epoch; here on 1,000 of the training images (a monitor
+    only, about 1 % of an epoch's time, counted in our training seconds), so that no image is held
+    out and the test set is read once.
     """
 
     def __init__(self, data_dir, mode):
-        scratch = tempfile.mkdtemp(prefix="airbench-vs-fast-")  # the notebook's registry and figures, unused here
+        # the notebook's registry and figures, unused here
+        scratch = tempfile.mkdtemp(prefix="airbench-vs-fast-")
         self.nb = load_definitions(
-            RUN_MODE=mode, DATA_DIR=str(data_dir), RESULTS_DIR=f"{scratch}/results", FIGURES_DIR=f"{scratch}/figures"
+            RUN_MODE=mode,
+            DATA_DIR=str(data_dir),
+            RESULTS_DIR=f"{scratch}/results",
+            FIGURES_DIR=f"{scratch}/figures",
         )
-        (train, test), self.source = self.nb["load_cifar10"](self.nb["resolve_cifar10_dir"](str(data_dir)))
+        (train, test), _, self.source = self.nb["load_data"](
+            "cifar10", self.nb["data_folder"](str(data_dir))
+        )
         x_train, y_train = train
         monitor = slice(0, min(1000, len(y_train)))
         self.data = self.nb["Dataset"](
-            "cifar10_all_training_images", x_train, y_train, x_train[monitor], y_train[monitor], *test, self.nb["CLASS_NAMES_FR"]
+            "cifar10_all_training_images",
+            x_train,
+            y_train,
+            x_train[monitor],
+            y_train[monitor],
+            *test,
+            self.nb["CLASS_NAMES_FR"],
         )
 
     def train(self, seed):
-        nb, data, cfg = self.nb, self.data, self.nb["CFG"]
-        keras, pieces = nb["keras"], nb["FAST_PIECES"]
+        nb = self.nb
+        data = self.data
+        cfg = self.nb["CFG"]
+        keras = nb["keras"]
+        pieces = nb["FAST_PIECES"]
         keras.backend.clear_session()
         keras.utils.set_random_seed(seed)
-        print(f"fast_cnn seed {seed}: {len(data.y_train)} training images, widths {cfg['best_widths']}", flush=True)
+        print(
+            f"fast_cnn seed {seed}: {len(data.y_train)} training images, "
+            f"widths {cfg['best_widths']}",
+            flush=True,
+        )
         started = time.perf_counter()
-        train_data, training = nb["fast_training"](data, seed, cfg["best_epochs"], cfg["best_batch"], pieces)
-        model = nb["build_fast_cnn"](train_data, seed=seed, alternating_flip=pieces["alternating_flip"])
-        build_seconds = time.perf_counter() - started  # includes the whitening (eigenvectors of the patch covariance)
+        train_data, training = nb["fast_training"](
+            data, seed, cfg["best_epochs"], cfg["best_batch"], pieces
+        )
+        model = nb["build_fast_cnn"](
+            train_data, seed=seed, alternating_flip=pieces["alternating_flip"]
+        )
+        # includes the whitening (eigenvectors of the patch covariance)
+        build_seconds = time.perf_counter() - started
         _, epoch_seconds = nb["compile_and_fit"](model, train_data, **training)
         started = time.perf_counter()
         probabilities = nb["predict_probabilities"](model, data.x_test, pieces["tta"])
@@ -165,10 +264,12 @@ class FastModel:
             "test_acc": nb["accuracy_of"](probabilities, data.y_test),
             "test_acc_no_tta": nb["accuracy_of"](no_tta, data.y_test),
             "train_seconds": train_seconds,
-            "first_epoch_seconds": build_seconds + epoch_seconds[0],  # with the whitening, like airbench's first epoch
+            "first_epoch_seconds": build_seconds
+            + epoch_seconds[0],  # with the whitening, like airbench's first epoch
             "later_epoch_seconds_median": float(np.median(epoch_seconds[1:] or epoch_seconds)),
             "epoch_seconds": epoch_seconds,
-            "total_seconds": train_seconds + tta_seconds,  # like airbench's own timer: + test-time augmentation
+            "total_seconds": train_seconds
+            + tta_seconds,  # like airbench's own timer: + test-time augmentation
             "epochs": cfg["best_epochs"],
             "batch_size": cfg["best_batch"],
             "widths": list(cfg["best_widths"]),

@@ -1,14 +1,18 @@
-"""Train on the same data, in one run, the notebook's fast model, the course's final CNN and the TensorFlow-tutorial CNN.
+"""Train on the same data, in one run, the notebook's fast model, the course's final CNN and the
+TensorFlow-tutorial CNN.
 
-Prints one line per model: test accuracy, training seconds, training images per second, forward FLOPs per image.
-The fast model runs with several seeds (`--seeds`, default 3) and is reported as mean ± standard deviation; its first
-epoch (which includes graph tracing / compilation) is reported apart from the later ones.
-The models, the training function and the data pipeline are the notebook's own (its `definitions` cells).
+Prints one line per model: test accuracy, training seconds, training images per second, forward
+FLOPs per image. The fast model runs with several seeds (`--seeds`, default 3) and is reported as
+mean ± standard deviation; its first epoch (which includes graph tracing / compilation) is reported
+apart from the later ones. The models, the training function and the data pipeline are the
+notebook's own (its `definitions` cells).
 
-    python benchmarks/compare_models.py --data-dir ~/data/cifar-10-batches-py                    # 2-core CPU, sample
-    KERAS_BACKEND=jax python benchmarks/compare_models.py --data-dir ... --full-size-epoch       # GPU: + one epoch on 50,000 images
+    # 2-core CPU, sample
+    python benchmarks/compare_models.py --data-dir ~/data/npz
+    # GPU: + one epoch on 50,000 images
+    KERAS_BACKEND=jax python benchmarks/compare_models.py --data-dir ... --full-size-epoch
 
---data-dir is a folder holding cifar-10-batches-py (or that folder itself).
+--data-dir is a folder prepared by scripts/prepare_data.py (it holds cifar10.npz).
 """
 
 import argparse
@@ -26,18 +30,44 @@ from notebook_tools import load_definitions
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", required=True, help="folder with the official cifar-10-batches-py files")
-    parser.add_argument(
-        "--mode", default="quick", choices=["full", "quick", "smoke"], help="the notebook's RUN_MODE (sizes, epochs)"
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seed", type=int, default=42, help="seed of the course models and of the fast model's first run")
-    parser.add_argument("--seeds", type=int, default=3, help="how many seeds for the fast model (seed, seed + 1, ...)")
-    parser.add_argument("--fast-only", action="store_true", help="train only the fast model (skip the two course CNNs)")
-    parser.add_argument("--full-size-epoch", action="store_true", help="also time one epoch of the fast model on 50,000 images")
+    parser.add_argument(
+        "--data-dir", required=True, help="folder of cifar10.npz (scripts/prepare_data.py)"
+    )
+    parser.add_argument(
+        "--mode",
+        default="quick",
+        choices=["full", "quick", "smoke"],
+        help="the notebook's RUN_MODE (sizes, epochs)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=42,
+        help="seed of the course models and of the fast model's first run",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=3,
+        help="how many seeds for the fast model (seed, seed + 1, ...)",
+    )
+    parser.add_argument(
+        "--fast-only",
+        action="store_true",
+        help="train only the fast model (skip the two course CNNs)",
+    )
+    parser.add_argument(
+        "--full-size-epoch",
+        action="store_true",
+        help="also time one epoch of the fast model on 50,000 images",
+    )
     parser.add_argument("--json", type=Path, help="write the measurements there")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="benchmark-") as scratch:  # registry and weights of this run, then deleted
+    # registry and weights of this run, then deleted
+    with tempfile.TemporaryDirectory(prefix="benchmark-") as scratch:
         run(args, Path(scratch))
 
 
@@ -52,18 +82,27 @@ def run(args, scratch):
         FORCE_RETRAIN=True,
     )
     keras = nb["keras"]
-    (train, test), source = nb["load_cifar10"](nb["resolve_cifar10_dir"](args.data_dir))
-    data = nb["make_dataset"]("cifar10", train, test, nb["CLASS_NAMES_FR"], nb["MAX_IMAGES"], args.seed)
-    cfg, registry = nb["CFG"], nb["REGISTRY"]
-    print(f"{nb['DEVICE_KIND']}: {nb['DEVICE_NAME']} · backend {keras.backend.backend()} · {nb['FACTS']['versions']}")
+    (train, test), _, source = nb["load_data"]("cifar10", nb["data_folder"](args.data_dir))
+    data = nb["make_dataset"](
+        "cifar10", train, test, nb["CLASS_NAMES_FR"], nb["MAX_IMAGES"], args.seed
+    )
+    cfg = nb["CFG"]
+    registry = nb["REGISTRY"]
     print(
-        f"data: {source} · {len(data.y_train)} train / {len(data.y_val)} validation / {len(data.y_test)} test · mode {args.mode}"
+        f"{nb['DEVICE_KIND']}: {nb['DEVICE_NAME']} · backend {keras.backend.backend()} · "
+        f"{nb['FACTS']['versions']}"
+    )
+    print(
+        f"data: {source} · {len(data.y_train)} train / {len(data.y_val)} validation / "
+        f"{len(data.y_test)} test · mode {args.mode}"
     )
 
     runs = [
         (
             f"fast_cnn_seed{seed}",
-            lambda seed=seed: nb["run_fast_model"](registry, data, f"fast_cnn_seed{seed}", "best", "fast model", seed=seed),
+            lambda seed=seed: nb["run_fast_model"](
+                registry, data, f"fast_cnn_seed{seed}", "best", "fast model", seed=seed
+            ),
             lambda: nb["build_fast_cnn"](data),
         )
         for seed in range(args.seed, args.seed + args.seeds)
@@ -102,7 +141,8 @@ def run(args, scratch):
         runs += course_runs
     results = []
     for name, train_model, build in runs:
-        record = train_model().iloc[0]  # run_experiment returns one registry row per seed: here, one seed
+        # run_experiment returns one registry row per seed: here, one seed
+        record = train_model().iloc[0]
         epoch_seconds = registry.history(name, record["seed"])["epoch_seconds"]
         results.append(
             {
@@ -112,9 +152,13 @@ def run(args, scratch):
                 "train_acc": float(record["train_acc"]),
                 "train_seconds": float(record["train_seconds"]),
                 "first_epoch_seconds": float(epoch_seconds[0]),
-                "later_epoch_seconds_median": float(np.median(epoch_seconds[1:])) if len(epoch_seconds) > 1 else None,
+                "later_epoch_seconds_median": float(np.median(epoch_seconds[1:]))
+                if len(epoch_seconds) > 1
+                else None,
                 "epochs": int(record["epochs"]),
-                "images_per_second": len(data.y_train) * int(record["epochs"]) / float(record["train_seconds"]),
+                "images_per_second": len(data.y_train)
+                * int(record["epochs"])
+                / float(record["train_seconds"]),
                 "flops_per_image": nb["model_flops"](build()),
                 "params": int(record["params"]),
             }
@@ -133,7 +177,8 @@ def run(args, scratch):
             data.y_test[:1000],
             data.class_names,
         )
-        widths, batch_size = nb["MODES"]["full"]["best_widths"], nb["MODES"]["full"]["best_batch"]
+        widths = nb["MODES"]["full"]["best_widths"]
+        batch_size = nb["MODES"]["full"]["best_batch"]
         model = nb["build_fast_cnn"](full, widths)
         steps = -(-50_000 // batch_size)
         full_mode = nb["MODES"]["full"]
@@ -142,12 +187,15 @@ def run(args, scratch):
             full,
             epochs=2,
             batch_size=batch_size,
-            optimizer=nb["fast_optimizer"](steps, 2, full_mode["best_learning_rate"], full_mode["best_weight_decay"]),
+            optimizer=nb["fast_optimizer"](
+                steps, 2, full_mode["best_learning_rate"], full_mode["best_weight_decay"]
+            ),
             label_smoothing=nb["FAST_RECIPE"]["label_smoothing"],
         )
         print(
             f"full-size epoch (50,000 random images, widths {widths}, batch {batch_size}, "
-            f"policy {nb['mixed_precision_policy']()}): first epoch {epoch_seconds[0]:.1f} s (includes compilation), "
+            f"policy {nb['mixed_precision_policy']()}): "
+            f"first epoch {epoch_seconds[0]:.1f} s (includes compilation), "
             f"second epoch {epoch_seconds[1]:.2f} s = {50_000 / epoch_seconds[1]:,.0f} images/s"
         )
         results.append(
@@ -160,22 +208,35 @@ def run(args, scratch):
             }
         )
 
-    print(f"\n{'model':<17} {'test acc':>8} {'train s':>8} {'img/s':>8} {'MFLOPs/img':>11} {'params':>9} epochs")
+    print(
+        f"\n{'model':<17} {'test acc':>8} {'train s':>8} {'img/s':>8} {'MFLOPs/img':>11} "
+        f"{'params':>9} epochs"
+    )
     for row in results:
         if "test_acc" in row:
             print(
-                f"{row['model']:<17} {row['test_acc']:>8.3f} {row['train_seconds']:>8.1f} {row['images_per_second']:>8.0f} "
+                f"{row['model']:<17} {row['test_acc']:>8.3f} {row['train_seconds']:>8.1f} "
+                f"{row['images_per_second']:>8.0f} "
                 f"{row['flops_per_image'] / 1e6:>11.1f} {row['params']:>9} {row['epochs']:>6}"
             )
     fast_runs = [row for row in results if row["model"].startswith("fast_cnn_seed")]
     fast_summary = {
         key: summarise(nb["mean_std"], [row[key] for row in fast_runs])
-        for key in ("test_acc", "val_acc", "train_acc", "train_seconds", "first_epoch_seconds", "later_epoch_seconds_median")
+        for key in (
+            "test_acc",
+            "val_acc",
+            "train_acc",
+            "train_seconds",
+            "first_epoch_seconds",
+            "later_epoch_seconds_median",
+        )
     }
     fast_summary["seeds"] = len(fast_runs)
-    acc, seconds = fast_summary["test_acc"], fast_summary["train_seconds"]
+    acc = fast_summary["test_acc"]
+    seconds = fast_summary["train_seconds"]
     print(
-        f"\nfast_cnn over {len(fast_runs)} seed{'s' if len(fast_runs) > 1 else ''}: test {100 * acc['mean']:.1f} ± {100 * (acc['std'] or 0):.1f} %, "
+        f"\nfast_cnn over {len(fast_runs)} seed{'s' if len(fast_runs) > 1 else ''}: "
+        f"test {100 * acc['mean']:.1f} ± {100 * (acc['std'] or 0):.1f} %, "
         f"training {seconds['mean']:.0f} ± {seconds['std'] or 0:.0f} s per seed "
         f"(first epoch, with compilation: {fast_summary['first_epoch_seconds']['mean']:.1f} s; "
         f"later epochs: {fast_summary['later_epoch_seconds_median']['mean']:.1f} s)"
@@ -183,7 +244,8 @@ def run(args, scratch):
     final = next((row for row in results if row["model"] == "course_final"), None)
     if final is not None:
         print(
-            f"fast_cnn vs course_final: {100 * (acc['mean'] - final['test_acc']):+.1f} points of test accuracy, "
+            "fast_cnn vs course_final: "
+            f"{100 * (acc['mean'] - final['test_acc']):+.1f} points of test accuracy, "
             f"{seconds['mean'] / final['train_seconds']:.0%} of its training time"
         )
     if args.json:
@@ -207,10 +269,12 @@ def run(args, scratch):
 
 
 def summarise(mean_std, values):
-    """The notebook's mean ± standard deviation between seeds, with the values, for the JSON report."""
+    """The notebook's mean ± standard deviation between seeds, with the values, for the JSON
+    report."""
     values = [float(value) for value in values if value is not None]
     mean, std = mean_std(values)
-    return {"mean": mean, "std": None if np.isnan(std) else std, "values": values}  # one seed: no spread (null)
+    # one seed: no spread (null)
+    return {"mean": mean, "std": None if np.isnan(std) else std, "values": values}
 
 
 if __name__ == "__main__":

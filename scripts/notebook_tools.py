@@ -1,8 +1,10 @@
-"""Use the notebook from Python: load its definitions as a namespace, or execute it in a fresh kernel.
+"""Use the notebook from Python: load its definitions as a namespace, or execute it in a fresh
+kernel.
 
-The notebook stays one self-contained file (Colab opens it alone). Its cells tagged ``definitions`` hold the
-imports, constants, functions and classes; ``load_definitions`` executes those statements (and skips bare
-calls) so that tests and benchmarks use exactly the notebook's code.
+The notebook stays one self-contained file (Colab opens it alone). Its cells tagged
+``definitions`` hold the imports, constants, functions and classes; ``load_definitions`` executes
+those statements (and skips bare calls) so that tests and benchmarks use exactly the notebook's
+code.
 """
 
 import ast
@@ -16,7 +18,15 @@ from papermill.parameterize import parameterize_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "cifar10_classification.ipynb"
-KEPT_STATEMENTS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign, ast.AugAssign, ast.AnnAssign)
+KEPT_STATEMENTS = (
+    ast.Import,
+    ast.ImportFrom,
+    ast.FunctionDef,
+    ast.ClassDef,
+    ast.Assign,
+    ast.AugAssign,
+    ast.AnnAssign,
+)
 
 
 def read_notebook(path=NOTEBOOK):
@@ -28,7 +38,8 @@ def tagged(cell, tag):
 
 
 def load_definitions(path=NOTEBOOK, **parameters):
-    """Namespace holding the parameters cell (overridden by `parameters`) and every `definitions` cell."""
+    """Namespace holding the parameters cell (overridden by `parameters`) and every `definitions`
+    cell."""
     notebook = read_notebook(path)
     namespace = {"__name__": "cifar10_notebook"}
     for index, cell in enumerate(notebook.cells):
@@ -47,18 +58,20 @@ def load_definitions(path=NOTEBOOK, **parameters):
 def execute_notebook(parameters, workdir, stop_after=None, timeout=1200, path=NOTEBOOK):
     """Run the notebook in a fresh kernel with injected parameters (papermill's convention).
 
-    Returns the executed notebook. A failing cell raises nbclient's CellExecutionError. With `stop_after`
-    (a piece of a code cell's source), execution stops after that cell, as if the kernel had died there.
+    Returns the executed notebook. A failing cell raises nbclient's CellExecutionError. With
+    `stop_after` (a piece of a code cell's source), execution stops after that cell, as if the
+    kernel had died there.
     """
-    notebook = parameterize_notebook(load_notebook_node(str(path)), parameters)  # papermill's reader adds its metadata
+    # papermill's reader adds its metadata
+    notebook = parameterize_notebook(load_notebook_node(str(path)), parameters)
     client = NotebookClient(
         notebook,
         timeout=timeout,
         kernel_name="python3",
         resources={"metadata": {"path": str(workdir)}},
         coalesce_streams=True,  # one stream output per cell: GitLab draws each as its own box
-        # as scripts/run_notebook.py: C/C++ libraries' own stderr (TensorFlow's graph-optimiser notices) stays out of
-        # the outputs; Python warnings and errors are still captured
+        # as scripts/run_notebook.py: C/C++ libraries' own stderr (TensorFlow's graph-optimiser
+        # notices) stays out of the outputs; Python warnings and errors are still captured
         extra_arguments=["--IPKernelApp.capture_fd_output=False"],
     )
     if stop_after is None:
@@ -80,7 +93,8 @@ def cell_index(notebook, needle):
 
 
 def outputs_text(notebook):
-    """Every stream, markdown and plain-text output, joined (for assertions on what the reader sees)."""
+    """Every stream, markdown and plain-text output, joined (for assertions on what the reader
+    sees)."""
     parts = []
     for cell in notebook.cells:
         for output in cell.get("outputs", []):

@@ -1,13 +1,15 @@
 """The README's results table, generated from the committed registry (results/experiments.csv).
 
-    python scripts/results_table.py              # print the table (Markdown)
-    python scripts/results_table.py --write      # replace the table between the README's two markers
+    python scripts/results_table.py          # print the table (Markdown)
+    python scripts/results_table.py --write  # replace the table between the README's two markers
 
-One row per experiment: the mean over its seeds, ± the standard deviation between seeds where there are several,
-else ± the 95 % interval of the sampling of the images (binomial). A test checks that the README holds this output.
+One row per experiment: the mean over its seeds, ± the standard deviation between seeds where there
+are several, else ± the 95 % interval of the sampling of the images (binomial). A test checks that
+the README holds this output.
 """
 
 import argparse
+import json
 import math
 from pathlib import Path
 
@@ -15,7 +17,8 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-START, END = "<!-- results-table:start -->", "<!-- results-table:end -->"
+START = "<!-- results-table:start -->"
+END = "<!-- results-table:end -->"
 SHOWN = [  # (experiment, label): the models the README summarises, in the notebook's order
     ("fashion_first_cnn", "Fashion-MNIST : premier CNN du TP"),
     ("fashion_dropout", "Fashion-MNIST : + dropout 0,2"),
@@ -44,15 +47,25 @@ def french(value, decimals=1):
 
 
 def accuracy(values, count):
-    """'62,3 % ± 0,8' (std between seeds) or, for one seed, '62,3 % ± 1,3 (IC)' (95 % sampling interval)."""
+    """'62,3 % ± 0,8' (std between seeds) or, for one seed, '62,3 % ± 1,3 (IC)' (95 % sampling
+    interval)."""
     mean = values.mean()
     if len(values) > 1:
         return f"{french(100 * mean)} % ± {french(100 * values.std(ddof=1))}"
     return f"{french(100 * mean)} % ± {french(196 * math.sqrt(mean * (1 - mean) / count))} (IC)"
 
 
-def table(csv_path=ROOT / "results" / "experiments.csv"):
-    runs = pd.read_csv(csv_path)
+def table(results=ROOT / "results"):
+    """The Markdown table of the trainings that the committed run used (run_summary.json).
+
+    The registry may hold more seeds than that run used (a long run carried across sessions):
+    they wait for the next run of the notebook, and stay out of the README until then.
+    """
+    runs = pd.read_csv(results / "experiments.csv")
+    used = json.loads((results / "run_summary.json").read_text()).get("trainings")
+    if used is not None:
+        keys = pd.MultiIndex.from_frame(runs[["experiment", "seed"]])
+        runs = runs[keys.isin([tuple(pair) for pair in used])]
     lines = [
         "| modèle | expérience | graines | époques | validation | test |",
         "|---|---|---:|---:|---:|---:|",
@@ -61,8 +74,11 @@ def table(csv_path=ROOT / "results" / "experiments.csv"):
         rows = runs[runs["experiment"] == name]
         if rows.empty:
             continue
-        val, test = accuracy(rows["val_acc"], rows["val_images"].iloc[0]), accuracy(rows["test_acc"], rows["test_images"].iloc[0])
-        lines.append(f"| {label} | `{name}` | {len(rows)} | {rows['epochs'].max()} | {val} | {test} |")
+        val = accuracy(rows["val_acc"], rows["val_images"].iloc[0])
+        test = accuracy(rows["test_acc"], rows["test_images"].iloc[0])
+        lines.append(
+            f"| {label} | `{name}` | {len(rows)} | {rows['epochs'].max()} | {val} | {test} |"
+        )
     return "\n".join(lines)
 
 
@@ -73,7 +89,9 @@ def with_table(readme_text, markdown):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--write", action="store_true", help="update the table in README.md")
     args = parser.parse_args(argv)
     if args.write:

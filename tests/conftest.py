@@ -1,4 +1,5 @@
-"""Shared fixtures: generated data in the official layouts, the notebook's definitions, one smoke execution."""
+"""Shared fixtures: generated data in the official layouts, the notebook's definitions, one smoke
+execution."""
 
 import importlib.metadata
 import os
@@ -52,21 +53,24 @@ def data_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def smoke_run(data_dir, tmp_path_factory):
-    """The whole notebook, top to bottom, in smoke mode, in a fresh kernel (a failing cell fails every user)."""
+    """The whole notebook, top to bottom, in smoke mode, in a fresh kernel (a failing cell fails
+    every user)."""
     workdir = tmp_path_factory.mktemp("smoke")
     parameters = smoke_parameters(data_dir, workdir)
     notebook = execute_notebook(parameters, workdir)
     ARTIFACTS.mkdir(exist_ok=True)
     import nbformat
 
-    keras_version = importlib.metadata.version("keras")  # make test and make test-colab keep one artifact each
+    # make test and make test-colab keep one artifact each
+    keras_version = importlib.metadata.version("keras")
     nbformat.write(notebook, ARTIFACTS / f"smoke_notebook-keras-{keras_version}.ipynb")
     return NotebookRun(notebook, workdir, parameters)
 
 
 @pytest.fixture(scope="session")
 def nb():
-    """The notebook's definitions (imports, constants, functions, classes) in smoke mode, without running it."""
+    """The notebook's definitions (imports, constants, functions, classes) in smoke mode, without
+    running it."""
     return load_definitions(RUN_MODE="smoke")
 
 

@@ -1,8 +1,13 @@
-"""Small data sets in the official on-disk layouts, with class-dependent patterns so that a network can learn them.
+"""Small data sets in the official on-disk layouts, with class-dependent patterns so that a network
+can learn them.
 
-- CIFAR-10: ``cifar-10-batches-py/`` (data_batch_1..5, test_batch, batches.meta), pickled dicts with byte keys;
+- CIFAR-10: ``cifar-10-batches-py/`` (data_batch_1..5, test_batch, batches.meta), pickled dicts
+  with byte keys;
 - CIFAR-100: ``cifar-100-python/`` (train, test, meta), fine and coarse labels;
 - Fashion-MNIST: ``fashion-mnist/`` with the four gzip IDX files Keras caches.
+
+``write_all`` also writes, beside them, the .npz files that scripts/prepare_data.py makes of them:
+the folder is then a DATA_DIR for the notebook.
 """
 
 import gzip
@@ -11,11 +16,25 @@ from pathlib import Path
 
 import numpy as np
 
-CIFAR10_NAMES = [b"airplane", b"automobile", b"bird", b"cat", b"deer", b"dog", b"frog", b"horse", b"ship", b"truck"]
+from prepare_data import prepare
+
+CIFAR10_NAMES = [
+    b"airplane",
+    b"automobile",
+    b"bird",
+    b"cat",
+    b"deer",
+    b"dog",
+    b"frog",
+    b"horse",
+    b"ship",
+    b"truck",
+]
 
 
 def patterned_images(labels, num_classes, side, channels, rng):
-    """uint8 images (N, side, side, channels): a class colour times class-oriented stripes, plus noise."""
+    """uint8 images (N, side, side, channels): a class colour times class-oriented stripes, plus
+    noise."""
     rows, columns = np.mgrid[0:side, 0:side] / side
     images = np.empty((len(labels), side, side, channels), dtype=np.float32)
     palette = np.random.default_rng(1234).uniform(0.2, 1.0, size=(num_classes, channels))
@@ -23,7 +42,9 @@ def patterned_images(labels, num_classes, side, channels, rng):
         angle = np.pi * label / num_classes
         frequency = 2 + label % 3
         phase = rng.uniform(0, 2 * np.pi)
-        stripes = 0.5 + 0.5 * np.sin(2 * np.pi * frequency * (rows * np.cos(angle) + columns * np.sin(angle)) + phase)
+        stripes = 0.5 + 0.5 * np.sin(
+            2 * np.pi * frequency * (rows * np.cos(angle) + columns * np.sin(angle)) + phase
+        )
         images[index] = 0.1 + 0.8 * stripes[:, :, None] * palette[label]
     images += rng.normal(0, 0.08, size=images.shape)
     return (np.clip(images, 0, 1) * 255).astype(np.uint8)
@@ -42,7 +63,8 @@ def to_rows(images):
 
 def dump(path, obj):
     with open(path, "wb") as file:
-        pickle.dump(obj, file, protocol=4)  # like the shared sample; official files are Python 2 pickles
+        # like the shared sample; official files are Python 2 pickles
+        pickle.dump(obj, file, protocol=4)
 
 
 def write_cifar10(root, per_batch=150, test_count=250, seed=0):
@@ -75,7 +97,10 @@ def write_cifar10(root, per_batch=150, test_count=250, seed=0):
             b"filenames": [b"t.png"] * test_count,
         },
     )
-    dump(folder / "batches.meta", {b"num_cases_per_batch": per_batch, b"label_names": CIFAR10_NAMES, b"num_vis": 3072})
+    dump(
+        folder / "batches.meta",
+        {b"num_cases_per_batch": per_batch, b"label_names": CIFAR10_NAMES, b"num_vis": 3072},
+    )
     x_train = np.concatenate([images for images, _ in parts])
     y_train = np.concatenate([labels for _, labels in parts])
     return x_train, y_train, test_images, test_labels
@@ -109,7 +134,9 @@ def write_cifar100(root, train_count=1000, test_count=200, seed=1):
 
 def write_idx(path, array):
     """IDX file (the MNIST format), gzip-compressed: magic 2051 for images, 2049 for labels."""
-    header = (2051 if array.ndim == 3 else 2049).to_bytes(4, "big") + b"".join(side.to_bytes(4, "big") for side in array.shape)
+    header = (2051 if array.ndim == 3 else 2049).to_bytes(4, "big") + b"".join(
+        side.to_bytes(4, "big") for side in array.shape
+    )
     with gzip.open(path, "wb") as file:
         file.write(header + array.astype(np.uint8).tobytes())
 
@@ -126,8 +153,10 @@ def write_fashion_mnist(root, train_count=700, test_count=200, seed=2):
 
 
 def write_all(root):
-    """Every data set the notebook can read offline, under one DATA_DIR."""
+    """Every data set the notebook can read offline: the official files, and the .npz files made of
+    them."""
     arrays = write_cifar10(root)
     write_cifar100(root)
     write_fashion_mnist(root)
+    prepare(root)
     return arrays

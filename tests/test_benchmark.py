@@ -1,4 +1,5 @@
-"""The benchmark script runs the notebook's models on the same data and prints one line per model."""
+"""The benchmark script runs the notebook's models on the same data and prints one line per
+model."""
 
 import json
 import subprocess
@@ -12,7 +13,7 @@ from compare_models import main
 
 def test_benchmark_prints_one_line_per_model(data_dir, tmp_path, capsys):
     output = tmp_path / "benchmark.json"
-    main(["--data-dir", str(data_dir / "cifar-10-batches-py"), "--mode", "smoke", "--seeds", "2", "--json", str(output)])
+    main(["--data-dir", str(data_dir), "--mode", "smoke", "--seeds", "2", "--json", str(output)])
     printed = capsys.readouterr().out
     for model in ("fast_cnn_seed42", "fast_cnn_seed43", "course_final", "tf_tutorial_cnn"):
         assert any(line.startswith(model) for line in printed.splitlines())
@@ -20,7 +21,9 @@ def test_benchmark_prints_one_line_per_model(data_dir, tmp_path, capsys):
     report = json.loads(output.read_text())
     models = ["fast_cnn_seed42", "fast_cnn_seed43", "course_final", "tf_tutorial_cnn"]
     assert [row["model"] for row in report["results"]] == models
-    assert all(row["flops_per_image"] > 0 and 0 <= row["test_acc"] <= 1 for row in report["results"])
+    assert all(
+        row["flops_per_image"] > 0 and 0 <= row["test_acc"] <= 1 for row in report["results"]
+    )
     assert all(row["first_epoch_seconds"] > 0 for row in report["results"])
     summary = report["fast_cnn_summary"]
     accuracies = [row["test_acc"] for row in report["results"][:2]]
@@ -34,7 +37,7 @@ def test_benchmark_prints_one_line_per_model(data_dir, tmp_path, capsys):
 def test_benchmark_fast_only_trains_only_the_fast_model(data_dir, tmp_path, capsys):
     output = tmp_path / "benchmark.json"
     main(
-        ["--data-dir", str(data_dir / "cifar-10-batches-py"), "--mode", "smoke", "--seeds", "1", "--fast-only"]
+        ["--data-dir", str(data_dir), "--mode", "smoke", "--seeds", "1", "--fast-only"]
         + ["--json", str(output)]
     )
     printed = capsys.readouterr().out
@@ -48,24 +51,41 @@ AIRBENCH_PYTHON = Path(__file__).resolve().parents[1] / ".venv-airbench" / "bin"
 
 
 def airbench_missing():
-    """Why the airbench side cannot run here (its environment is made by `make .venv-airbench/installed`), or ''."""
+    """Why the airbench side cannot run here (its environment is made by
+    `make .venv-airbench/installed`), or ''."""
     if not AIRBENCH_PYTHON.exists():
         return f"airbench's environment {AIRBENCH_PYTHON.parent.parent.name} is not installed"
-    probe = "import airbench_runner; airbench_runner.install_cpu_adapters(); import airbench.lib_airbench94"
+    probe = (
+        "import airbench_runner; airbench_runner.install_cpu_adapters(); "
+        "import airbench.lib_airbench94"
+    )
     benchmarks = AIRBENCH_PYTHON.parents[2] / "benchmarks"
-    found = subprocess.run([str(AIRBENCH_PYTHON), "-c", probe], cwd=benchmarks, check=False, capture_output=True)
+    found = subprocess.run(
+        [str(AIRBENCH_PYTHON), "-c", probe], cwd=benchmarks, check=False, capture_output=True
+    )
     return "" if found.returncode == 0 else "the package airbench does not import in .venv-airbench"
 
 
 def test_fast_model_side_resumes_from_its_report(data_dir, tmp_path, capsys):
     report_path = tmp_path / "report.json"
-    arguments = ["--data-dir", str(data_dir), "--mode", "smoke", "--systems", "fast_cnn", "--json", str(report_path)]
+    arguments = [
+        "--data-dir",
+        str(data_dir),
+        "--mode",
+        "smoke",
+        "--systems",
+        "fast_cnn",
+        "--json",
+        str(report_path),
+    ]
     report = airbench_vs_fast.main([*arguments, "--seeds", "0"])
     run = report["runs"][0]
-    assert run["system"] == "fast_cnn" and run["train_images"] == 750  # every training image, none held out
+    # every training image, none held out
+    assert run["system"] == "fast_cnn" and run["train_images"] == 750
     assert 0 <= run["test_acc"] <= 1 and run["train_seconds"] >= run["first_epoch_seconds"] > 0
     assert len(run["epoch_seconds"]) == run["epochs"]
-    again = airbench_vs_fast.main([*arguments, "--seeds", "0", "1"])  # seed 0 is read back, only seed 1 trains
+    # seed 0 is read back, only seed 1 trains
+    again = airbench_vs_fast.main([*arguments, "--seeds", "0", "1"])
     assert "fast_cnn seed 0: already in report.json, skipped" in capsys.readouterr().out
     assert [run["seed"] for run in again["runs"]] == [0, 1]
     summary = again["summary"]["fast_cnn"]
@@ -77,10 +97,22 @@ def test_fast_model_side_resumes_from_its_report(data_dir, tmp_path, capsys):
 @pytest.mark.skipif(bool(airbench_missing()), reason=airbench_missing() or "airbench is installed")
 def test_airbench_and_fast_model_side_by_side(data_dir, tmp_path):
     report_path = tmp_path / "report.json"
-    arguments = ["--data-dir", str(data_dir), "--mode", "smoke", "--seeds", "0", "--airbench-epochs", "1"]
-    report = airbench_vs_fast.main([*arguments, "--airbench-python", str(AIRBENCH_PYTHON), "--json", str(report_path)])
+    arguments = [
+        "--data-dir",
+        str(data_dir),
+        "--mode",
+        "smoke",
+        "--seeds",
+        "0",
+        "--airbench-epochs",
+        "1",
+    ]
+    report = airbench_vs_fast.main(
+        [*arguments, "--airbench-python", str(AIRBENCH_PYTHON), "--json", str(report_path)]
+    )
     assert [run["system"] for run in report["runs"]] == ["airbench94", "fast_cnn"]
-    assert {run["train_images"] for run in report["runs"]} == {750}  # the same 50,000-image role, here 750 images
+    # the same 50,000-image role, here 750 images
+    assert {run["train_images"] for run in report["runs"]} == {750}
     assert all(0 <= run["test_acc"] <= 1 and run["train_seconds"] > 0 for run in report["runs"])
     assert report["summary"]["fast_cnn_time_ratio"] > 0
     assert json.loads(report_path.read_text()) == report

@@ -2,6 +2,7 @@
 
 import json
 import re
+import statistics
 
 import nbformat
 import pandas as pd
@@ -9,10 +10,17 @@ import pandas as pd
 from notebook_tools import NOTEBOOK, outputs_text, read_notebook, tagged
 
 EXPECTED_EXPERIMENTS = {
-    "fashion_mnist": {"fashion_first_cnn", "fashion_dropout", "fashion_dense128", "fashion_dropout_long"},
+    "fashion_mnist": {
+        "fashion_first_cnn",
+        "fashion_dropout",
+        "fashion_dense128",
+        "fashion_dropout_long",
+    },
     "baseline": {"dense_baseline"},
     "normalisation": {"first_cnn_raw", "first_cnn_scaled", "first_cnn_standardized"},
-    "lr_sweep": {f"lr_{optimizer}_{rate:g}" for optimizer in ("adam", "sgd") for rate in (1e-3, 1e-2, 1e-1)},
+    "lr_sweep": {
+        f"lr_{optimizer}_{rate:g}" for optimizer in ("adam", "sgd") for rate in (1e-3, 1e-2, 1e-1)
+    },
     "batch_sweep": {"batch_32", "batch_128"},
     "epochs": {"epochs_long", "epochs_early_stopping"},
     "ladder": {
@@ -31,7 +39,12 @@ EXPECTED_EXPERIMENTS = {
         "cnn_augmentation",
     },
     "callbacks": {"course_final_callbacks"},
-    "fast_ablation": {"fast_ablation_before", "fast_ablation_epochs", "fast_ablation_altflip", "fast_ablation_lookahead"},
+    "fast_ablation": {
+        "fast_ablation_before",
+        "fast_ablation_epochs",
+        "fast_ablation_altflip",
+        "fast_ablation_lookahead",
+    },
     "best": {"fast_cnn"},
     "reference": {"tf_tutorial_cnn"},
     "knn": {"knn_pixels"},
@@ -103,14 +116,22 @@ def markdown_sources(notebook):
 
 def test_sections_are_numbered_in_order_and_match_the_objectives():
     notebook = read_notebook()
-    headings = [line for source in markdown_sources(notebook) for line in source.splitlines() if line.startswith("## ")]
+    headings = [
+        line
+        for source in markdown_sources(notebook)
+        for line in source.splitlines()
+        if line.startswith("## ")
+    ]
     numbers = [int(heading.split()[1].rstrip(".")) for heading in headings]
     assert numbers == list(range(len(numbers))), headings
     objectives = notebook.cells[0].source
     for number in range(11):  # the objectives list announces sections 0 to 10
         assert f"\n{number}. " in objectives, number
     subsections = [
-        line.split()[1] for source in markdown_sources(notebook) for line in source.splitlines() if line.startswith("### ")
+        line.split()[1]
+        for source in markdown_sources(notebook)
+        for line in source.splitlines()
+        if line.startswith("### ")
     ]
     for section in {subsection.split(".")[0] for subsection in subsections}:
         ranks = [int(sub.split(".")[1]) for sub in subsections if sub.split(".")[0] == section]
@@ -120,63 +141,102 @@ def test_sections_are_numbered_in_order_and_match_the_objectives():
 def test_every_tp_question_has_a_marked_answer_and_a_row_in_the_table():
     sources = markdown_sources(read_notebook())
     answers = "\n".join(sources)
-    table = next(source for source in sources if "Où trouver la réponse à chaque question" in source)
+    table = next(
+        source for source in sources if "Où trouver la réponse à chaque question" in source
+    )
     for question in TP_QUESTIONS:
         assert f"**Réponse {question}" in answers, question
     for question in [
-        f"{part}.{index}" for part, count in ((1, 6), (2, 7), (3, 11), (4, 7), (5, 7)) for index in range(1, count + 1)
+        f"{part}.{index}"
+        for part, count in ((1, 6), (2, 7), (3, 11), (4, 7), (5, 7))
+        for index in range(1, count + 1)
     ]:
         assert f"| TP {question} |" in table, question
 
 
 def test_the_percentages_of_the_answers_are_printed_beside_them():
-    """A number in an answer is read from the run: every "xx,x %" of a Réponse or Lecture paragraph is in an output
-    (with or without its % sign: the seed tables print bare percentages)."""
+    """A number in an answer is read from the run: every "xx,x %" of a Réponse or Lecture paragraph
+    is in an output (with or without its % sign: the seed tables print bare percentages)."""
     notebook = read_notebook()
     shown = outputs_text(notebook)
     shown += "\n".join(
-        output.get("data", {}).get("text/html", "") for cell in notebook.cells for output in cell.get("outputs", [])
+        output.get("data", {}).get("text/html", "")
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
     )
     shown = shown.replace("\xa0", " ")
     missing = []
     for source in markdown_sources(notebook):
         for paragraph in source.split("\n\n"):
             if paragraph.startswith(("**Réponse", "**Lecture")):
-                missing += [number for number in re.findall(r"(\d+,\d) %", paragraph) if number not in shown]
+                missing += [
+                    number for number in re.findall(r"(\d+,\d) %", paragraph) if number not in shown
+                ]
     assert not missing, f"percentages in the answers that no output shows: {missing}"
 
 
 def test_the_committed_run_is_the_tp_at_its_own_settings():
-    """results/ holds one full-mode run on all of CIFAR-10, at the TP's epochs; the notebook shows its outputs."""
+    """results/ holds one full-mode run on all of CIFAR-10, at the TP's epochs; the notebook shows
+    its outputs."""
     results = NOTEBOOK.parent / "results"
     summary = json.loads((results / "run_summary.json").read_text())
     assert summary["run_mode"] == "full"
-    assert (summary["train_images"], summary["val_images"], summary["test_images"]) == (45_000, 5_000, 10_000)
+    assert (summary["train_images"], summary["val_images"], summary["test_images"]) == (
+        45_000,
+        5_000,
+        10_000,
+    )
     runs = pd.read_csv(results / "experiments.csv")
+    # The registry may already hold seeds that the next run will use: read the run's own trainings
+    used = pd.MultiIndex.from_frame(runs[["experiment", "seed"]])
+    runs = runs[used.isin([tuple(pair) for pair in summary["trainings"]])]
     cifar = runs[runs["group"] != "fashion_mnist"]
-    assert (runs["run_mode"] == "full").all() and (cifar["val_images"] == 5_000).all() and (cifar["test_images"] == 10_000).all()
+    assert (
+        (runs["run_mode"] == "full").all()
+        and (cifar["val_images"] == 5_000).all()
+        and (cifar["test_images"] == 10_000).all()
+    )
     assert not runs.duplicated(["experiment", "seed"]).any()
-    per_experiment = runs.groupby("experiment").agg(seeds=("seed", "nunique"), epochs=("epochs", "max"))
-    three_seeds = [*EXPECTED_EXPERIMENTS["fashion_mnist"] - {"fashion_dropout_long"}, "dense_baseline"]
+    per_experiment = runs.groupby("experiment").agg(
+        seeds=("seed", "nunique"), epochs=("epochs", "max")
+    )
+    three_seeds = [
+        *EXPECTED_EXPERIMENTS["fashion_mnist"] - {"fashion_dropout_long"},
+        "dense_baseline",
+    ]
     three_seeds += [*EXPECTED_EXPERIMENTS["normalisation"], "ladder_reference", "fast_cnn"]
-    assert (per_experiment.loc[three_seeds, "seeds"] == 3).all()  # the TP's decisions: training noise measured
-    assert (per_experiment.loc[three_seeds[:-1], "epochs"] == [20] * 7 + [15]).all()  # TP 2.6 and 3.7; the ladder
+    # the TP's decisions: training noise measured
+    assert (per_experiment.loc[three_seeds, "seeds"] == 3).all()
+    # TP 2.6 and 3.7; the ladder
+    assert (per_experiment.loc[three_seeds[:-1], "epochs"] == [20] * 7 + [15]).all()
     assert per_experiment.loc["fashion_dropout_long", "epochs"] == 40  # TP 2.6: beyond 20 epochs
-    ladder = ["cnn_dropout05", "cnn_more_pooling", "cnn_conv_pairs", "cnn_same_padding", "cnn_dropout025", "cnn_third_block"]
+    ladder = [
+        "cnn_dropout05",
+        "cnn_more_pooling",
+        "cnn_conv_pairs",
+        "cnn_same_padding",
+        "cnn_dropout025",
+        "cnn_third_block",
+    ]
     assert (per_experiment.loc[[*ladder, "cnn_batchnorm"], "epochs"] == 15).all()
     assert per_experiment.loc["cnn_batchnorm_tp55", "epochs"] == 20
     final = runs[runs["experiment"] == "course_final"]
     assert (final["epochs"] == 40).all() and (final["batch_size"] == 128).all()
     fast = runs[runs["group"] == "best"]
-    assert len(fast) == 3 and fast["params"].nunique() == 1 and fast["params"].iloc[0] > 1_000_000  # widths 64-256-256
+    # widths 64-256-256
+    assert len(fast) == 3 and fast["params"].nunique() == 1 and fast["params"].iloc[0] > 1_000_000
     shown = outputs_text(read_notebook())
-    reread = re.search(r"\(float16\) : (\d+) expériences sur (\d+) redonnent", shown)
-    in_summary = len(cifar[cifar["group"] != "fast_ablation"])  # § 10.1's table: every CIFAR-10 model but the ablation's
-    assert reread and reread[1] == reread[2] == str(in_summary), "saved test predictions must give the reported accuracies"
+    reread = re.search(r"\(float16\) : (\d+) entraînements sur (\d+) redonnent", shown)
+    # § 10.1's table: every CIFAR-10 model but the ablation's
+    in_summary = len(cifar[cifar["group"] != "fast_ablation"])
+    assert reread and reread[1] == reread[2] == str(in_summary), (
+        "saved test predictions must give the reported accuracies"
+    )
 
 
 def test_markdown_math_renders_on_gitlab():
-    """GitLab's viewer leaves raw: math in table rows, inline $ right after "(", paragraphs that start with $."""
+    """GitLab's viewer leaves raw: math in table rows, inline $ right after "(", paragraphs that
+    start with $."""
     for source in markdown_sources(read_notebook()):
         for line in source.splitlines():
             assert not (line.lstrip().startswith("|") and "$" in line), line
@@ -185,7 +245,8 @@ def test_markdown_math_renders_on_gitlab():
             text = paragraph.strip()
             assert not (text.startswith("$") and not text.startswith("$$")), paragraph
             if "$$" in text:
-                assert text.startswith("$$") and text.endswith("$$"), paragraph  # display math alone in its paragraph
+                # display math alone in its paragraph
+                assert text.startswith("$$") and text.endswith("$$"), paragraph
 
 
 def code_lines(cell):
@@ -193,10 +254,12 @@ def code_lines(cell):
 
 
 def test_the_course_comes_first_and_cells_stay_short():
-    """Title and objectives, the warning box, a short parameters form, one folded preparation cell, the banner, then § 1.
+    """Title and objectives, the warning box, a short parameters form, one folded preparation cell,
+    the banner, then § 1.
 
-    The plumbing (readers, registry) is defined where it is first needed, folded in Colab (@title) and hidden from the
-    published page (tag `plumbing`); no code cell is longer than 60 lines but one model; the whole stays under 2,450 lines.
+    The plumbing (readers, registry) is defined where it is first needed, folded in Colab (@title)
+    and hidden from the published page (tag `plumbing`). Sizes are guarded by measures that joining
+    lines cannot meet (ruff formats every line at 100 characters at most).
     """
     cells = read_notebook().cells
     assert cells[0].source.startswith("# ") and "Dans ce notebook nous allons" in cells[0].source
@@ -205,29 +268,54 @@ def test_the_course_comes_first_and_cells_stay_short():
     assert len(cells[parameters].source.splitlines()) <= 30
     assert "@param" in cells[parameters].source and cells[parameters].source.startswith("# @title")
     section_1 = next(
-        index for index, cell in enumerate(cells) if cell.cell_type == "markdown" and cell.source.startswith("## 1.")
+        index
+        for index, cell in enumerate(cells)
+        if cell.cell_type == "markdown" and cell.source.startswith("## 1.")
     )
     before = [cell for cell in cells[:section_1] if cell.cell_type == "code"]
-    assert sum(code_lines(cell) for cell in before) <= 80
+    assert sum(characters(cell) for cell in before) <= 4_300
     assert any("RUN_BANNER = display" in cell.source for cell in before)
     code = [cell for cell in cells if cell.cell_type == "code"]
-    # Size is measured in characters without whitespace, which joining lines cannot shrink (the former budget of
-    # non-blank lines invited packing). 135,148 on 2026-12-04, after the seeds, § 4.1 and § 2's exam topics.
-    assert sum(len(re.sub(r"\s", "", cell.source)) for cell in code) <= 136_000
-    long_cells = [cell.source.splitlines()[0] for cell in code if code_lines(cell) > 60]
-    assert len(long_cells) <= 1 and all("Sequential" in cell or "def build" in cell for cell in long_cells), long_cells
-    for cell in code:
-        if tagged(cell, "plumbing"):  # folded in Colab, hidden on the published page
-            assert cell.source.startswith("# @title") and 'display-mode: "form"' in cell.source.splitlines()[0]
+    plumbing = [cell for cell in code if tagged(cell, "plumbing")]
+    models = ("Sequential(", "def build", "keras.Model(")
+    long_cells = [
+        cell for cell in code if code_lines(cell) > 30 and not any(m in cell.source for m in models)
+    ]
+    # A ratchet at the values of 2026-12-04, after the offline readers moved to
+    # scripts/prepare_data.py and the code was formatted at 100 columns: 130,954 characters
+    # (whitespace removed), median cell 22 lines, 36 cells other than models over 30 lines,
+    # plumbing 38 % of the characters. The aim: 108,000; 12; 10; 30 %.
+    total = sum(characters(cell) for cell in code)
+    assert total <= 131_000
+    assert statistics.median(code_lines(cell) for cell in code) <= 22
+    assert len(long_cells) <= 36
+    assert sum(characters(cell) for cell in plumbing) <= 0.385 * total
+    for cell in plumbing:  # folded in Colab, hidden on the published page
+        assert (
+            cell.source.startswith("# @title")
+            and 'display-mode: "form"' in cell.source.splitlines()[0]
+        )
     assert not any("boîte à outils" in cell.source.lower() for cell in cells)
     assert any(tagged(cell, "plumbing") and "class ResultsRegistry" in cell.source for cell in code)
     fit = next(cell for cell in code if "def compile_and_fit" in cell.source)
-    assert not tagged(fit, "plumbing") and "model.compile(" in fit.source and "model.fit(" in fit.source  # shown to the reader
+    # shown to the reader
+    assert (
+        not tagged(fit, "plumbing")
+        and "model.compile(" in fit.source
+        and "model.fit(" in fit.source
+    )
+
+
+def characters(cell):
+    """Characters of a cell's source, whitespace removed: joining lines cannot shrink it."""
+    return len(re.sub(r"\s", "", cell.source))
 
 
 def test_committed_notebook_has_one_stream_output_per_cell():
     for cell in read_notebook().cells:
-        names = [output.name for output in cell.get("outputs", []) if output.output_type == "stream"]
+        names = [
+            output.name for output in cell.get("outputs", []) if output.output_type == "stream"
+        ]
         assert len(names) == len(set(names)), cell.source[:80]
 
 
@@ -237,7 +325,9 @@ def registry(run):
 
 def test_exactly_one_parameters_cell_with_every_knob_documented():
     notebook = read_notebook()
-    parameters = [cell for cell in notebook.cells if cell.cell_type == "code" and tagged(cell, "parameters")]
+    parameters = [
+        cell for cell in notebook.cells if cell.cell_type == "code" and tagged(cell, "parameters")
+    ]
     assert len(parameters) == 1
     lines = parameters[0].source.splitlines()
     for knob in (
@@ -252,7 +342,9 @@ def test_exactly_one_parameters_cell_with_every_knob_documented():
     ):
         index = next(index for index, line in enumerate(lines) if line.startswith(f"{knob} ="))
         assert "# @param" in lines[index], f"{knob} is not a Colab form field"
-        assert any(line.startswith("# ") and "@" not in line for line in lines[index - 2 : index]), f"{knob} has no explanation"
+        assert any(
+            line.startswith("# ") and "@" not in line for line in lines[index - 2 : index]
+        ), f"{knob} has no explanation"
 
 
 def test_committed_notebook_is_clean_for_gitlab_and_colab():
@@ -265,12 +357,16 @@ def test_committed_notebook_is_clean_for_gitlab_and_colab():
         for output in cell.get("outputs", []):
             assert output.output_type != "error"
             if output.output_type == "stream":
-                assert "\r" not in output.text and "━" not in output.text, "progress bar in the committed outputs"
+                assert "\r" not in output.text and "━" not in output.text, (
+                    "progress bar in the committed outputs"
+                )
 
 
 def test_smoke_run_has_no_error_and_no_progress_bar(smoke_run):
     for cell in smoke_run.notebook.cells:
-        names = [output.name for output in cell.get("outputs", []) if output.output_type == "stream"]
+        names = [
+            output.name for output in cell.get("outputs", []) if output.output_type == "stream"
+        ]
         assert len(names) == len(set(names)), "streams are not coalesced"
         for output in cell.get("outputs", []):
             assert output.output_type != "error"
@@ -284,11 +380,19 @@ def test_every_experiment_is_in_the_registry(smoke_run):
         assert set(frame.loc[frame["group"] == group, "experiment"]) == names, group
     assert not frame.duplicated(["experiment", "seed"]).any()
     seeds = frame.groupby("experiment")["seed"].nunique()
-    tp = [*EXPECTED_EXPERIMENTS["normalisation"], "dense_baseline", "ladder_reference", "cnn_dropout05", "cnn_batchnorm"]
-    assert (seeds[[*tp, "fashion_dropout", "fast_cnn"]] == 2).all()  # smoke mode: two seeds where the TP decides
+    tp = [
+        *EXPECTED_EXPERIMENTS["normalisation"],
+        "dense_baseline",
+        "ladder_reference",
+        "cnn_dropout05",
+        "cnn_batchnorm",
+    ]
+    # smoke mode: two seeds where the TP decides
+    assert (seeds[[*tp, "fashion_dropout", "fast_cnn"]] == 2).all()
     for column in ("train_acc", "val_acc", "test_acc"):
         assert frame[column].between(0, 1).all()
-    assert (frame["val_images"] > 0).all() and (frame["test_images"] > 0).all()  # every accuracy can show its interval
+    # every accuracy can show its interval
+    assert (frame["val_images"] > 0).all() and (frame["test_images"] > 0).all()
     keras_models = frame[~frame["group"].isin(["knn", "numpy_mlp"])]
     assert (keras_models["trainable_params"] <= keras_models["params"]).all()
     assert (frame["train_seconds"] >= 0).all()
@@ -298,16 +402,20 @@ def test_every_experiment_is_in_the_registry(smoke_run):
         assert (smoke_run.results_dir / "histories" / f"{name}_seed{seed}.json").exists()
         assert (smoke_run.results_dir / "predictions" / f"{name}_seed{seed}.npy").exists()
     keras_trainings = frame[~frame["group"].isin(["knn", "numpy_mlp"])]
-    assert keras_trainings["shared_cpu"].between(0, 1).all()  # whether each training had the machine to itself
+    # whether each training had the machine to itself
+    assert keras_trainings["shared_cpu"].between(0, 1).all()
 
 
 def test_training_learns_well_above_chance(smoke_run):
     test = registry(smoke_run).groupby("experiment")["test_acc"].mean()  # over the seeds
-    # 10 balanced classes: chance is 10 %. The generated classes differ by colour and stripe orientation.
+    # 10 balanced classes: chance is 10 %. The generated classes differ by colour and stripe
+    # orientation.
     assert test["first_cnn_scaled"] > 0.5
     assert test["fast_cnn"] > 0.5
     assert test["numpy_mlp_cross_entropy"] > 0.4
-    history = json.loads((smoke_run.results_dir / "histories" / "first_cnn_scaled_seed7.json").read_text())
+    history = json.loads(
+        (smoke_run.results_dir / "histories" / "first_cnn_scaled_seed7.json").read_text()
+    )
     assert history["loss"][-1] < history["loss"][0]
 
 
@@ -318,10 +426,15 @@ def test_figures_are_saved_under_stable_names(smoke_run):
 
 
 def test_top_summary_is_completed_at_the_end(smoke_run):
-    banner = next(cell for cell in smoke_run.notebook.cells if cell.cell_type == "code" and "RUN_BANNER = display" in cell.source)
+    banner = next(
+        cell
+        for cell in smoke_run.notebook.cells
+        if cell.cell_type == "code" and "RUN_BANNER = display" in cell.source
+    )
     text = banner.outputs[0]["data"]["text/html"]
     assert "`smoke`" in text and "min" in text and "Durée" in text
-    assert "échantillon de CIFAR-10" in text  # generated data: fewer than 50,000 images, and the banner says so
+    # generated data: fewer than 50,000 images, and the banner says so
+    assert "échantillon de CIFAR-10" in text
     summary = json.loads((smoke_run.results_dir / "run_summary.json").read_text())
     assert summary["run_mode"] == "smoke" and summary["seconds"] > 0
 

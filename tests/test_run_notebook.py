@@ -1,4 +1,5 @@
-"""scripts/run_notebook.py: a long run done in parts stops before a given cell, and resumes from its registry later."""
+"""scripts/run_notebook.py: a long run done in parts stops before a given cell, and resumes from
+its registry later."""
 
 import pytest
 
@@ -11,7 +12,12 @@ def test_stop_before_keeps_everything_up_to_the_given_cell():
     total = len(notebook.cells)
     kept = truncated_before(read_notebook(), "run_fast_model(REGISTRY, DATA")
     assert 0 < len(kept.cells) < total
-    assert not any("run_fast_model(REGISTRY, DATA" in cell.source for cell in kept.cells if cell.cell_type == "code")
-    assert any("course_final_callbacks" in cell.source for cell in kept.cells)  # the TP's models all come before
+    assert not any(
+        "run_fast_model(REGISTRY, DATA" in cell.source
+        for cell in kept.cells
+        if cell.cell_type == "code"
+    )
+    # the TP's models all come before
+    assert any("course_final_callbacks" in cell.source for cell in kept.cells)
     with pytest.raises(SystemExit, match="no code cell contains"):
         truncated_before(read_notebook(), "text that is in no cell")

@@ -1,4 +1,5 @@
-"""The students' copy: answers blanked (label kept), code outputs cleared, everything else unchanged."""
+"""The students' copy: answers blanked (label kept), code outputs cleared, everything else
+unchanged."""
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
@@ -8,7 +9,8 @@ from student_copy import main
 
 HEADING_THEN_TWO_ANSWERS = (
     "### 6.5 Dropout 0,25 (TP 4.6)\n\n"
-    "**Réponse 4.6, première partie — sur la partie *train* ?** L'écart se réduit.\n\n- un point\n\n"
+    "**Réponse 4.6, première partie — sur la partie *train* ?** L'écart se réduit.\n\n"
+    "- un point\n\n"
     "**Réponse 4.6, seconde partie.** Non, et ce n'est pas le but.\n\n"
     "### 6.6 La suite\n\nUn paragraphe gardé."
 )
@@ -16,24 +18,37 @@ HEADING_THEN_TWO_ANSWERS = (
 
 def teacher_notebook():
     result = new_output("execute_result", data={"text/plain": "896"}, execution_count=4)
-    figure = new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})
+    figure = new_output(
+        "display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}
+    )
     cells = [
-        new_markdown_cell("## 3. Les couches\n\n**Question 3.10.** Combien de paramètres a cette couche ?"),
+        new_markdown_cell(
+            "## 3. Les couches\n\n**Question 3.10.** Combien de paramètres a cette couche ?"
+        ),
         new_code_cell("layer.count_params()", execution_count=4, outputs=[result]),
-        new_markdown_cell("**Réponse 3.10.** $3 \\times 3 \\times 3 \\times 32 + 32 = 896$ paramètres.\n\nDétail…"),
-        new_code_cell("plt.plot(history['loss'])", execution_count=5, outputs=[new_output("stream", text="époque 1\n"), figure]),
+        new_markdown_cell(
+            "**Réponse 3.10.** $3 \\times 3 \\times 3 \\times 32 + 32 = 896$ paramètres.\n\nDétail…"
+        ),
+        new_code_cell(
+            "plt.plot(history['loss'])",
+            execution_count=5,
+            outputs=[new_output("stream", text="époque 1\n"), figure],
+        ),
         new_markdown_cell("**Réponse 4.2.** Le taux trop grand fait diverger la perte."),
         new_markdown_cell("Une remarque qui cite la **Réponse 3.10.** sans en être une.\n"),
         new_markdown_cell(HEADING_THEN_TWO_ANSWERS),
         new_code_cell("x = 1", metadata={"tags": ["definitions"]}),
     ]
-    notebook = new_notebook(cells=cells, metadata={"colab": {"gpuType": "T4"}, "accelerator": "GPU"})
+    notebook = new_notebook(
+        cells=cells, metadata={"colab": {"gpuType": "T4"}, "accelerator": "GPU"}
+    )
     nbformat.validate(notebook)
     return notebook
 
 
 def make_copy(tmp_path, notebook):
-    source, output = tmp_path / "teacher.ipynb", tmp_path / "student" / "copy.ipynb"
+    source = tmp_path / "teacher.ipynb"
+    output = tmp_path / "student" / "copy.ipynb"
     nbformat.write(notebook, source)
     assert main(["--source", str(source), "--output", str(output)]) == 0
     copy = nbformat.read(output, as_version=4)
@@ -45,7 +60,8 @@ def test_answers_are_blanked_with_their_label_kept(tmp_path):
     copy = make_copy(tmp_path, teacher_notebook())
     assert copy.cells[2].source == "**Réponse 3.10.** *À rédiger.*"
     assert copy.cells[4].source == "**Réponse 4.2.** *À rédiger.*"
-    assert copy.cells[6].source == (  # after a heading, two in one cell, the second one ended by the next heading
+    # after a heading, two in one cell, the second one ended by the next heading
+    assert copy.cells[6].source == (
         "### 6.5 Dropout 0,25 (TP 4.6)\n\n"
         "**Réponse 4.6, première partie — sur la partie *train* ?** *À rédiger.*\n\n"
         "**Réponse 4.6, seconde partie.** *À rédiger.*\n\n"
@@ -76,10 +92,15 @@ def test_code_outputs_and_execution_counts_are_cleared(tmp_path):
 def test_copy_of_the_real_notebook(tmp_path):
     output = tmp_path / "copy.ipynb"
     assert main(["--output", str(output)]) == 0
-    teacher, copy = nbformat.read(NOTEBOOK, as_version=4), nbformat.read(output, as_version=4)
+    teacher = nbformat.read(NOTEBOOK, as_version=4)
+    copy = nbformat.read(output, as_version=4)
     assert len(copy.cells) == len(teacher.cells)
     assert not any(cell.get("outputs") for cell in copy.cells)
     for cell in copy.cells:
         if cell.cell_type == "markdown":
-            answers = [paragraph for paragraph in cell.source.split("\n\n") if paragraph.startswith("**Réponse ")]
+            answers = [
+                paragraph
+                for paragraph in cell.source.split("\n\n")
+                if paragraph.startswith("**Réponse ")
+            ]
             assert all(paragraph.endswith("** *À rédiger.*") for paragraph in answers), answers

@@ -1,14 +1,13 @@
 """Unit tests of the notebook's own functions, loaded from its `definitions` cells."""
 
 import math
-import os
-import pickle
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from fake_data import write_cifar10
+from prepare_data import prepare
 
 
 @pytest.fixture(scope="module")
@@ -20,77 +19,50 @@ def cifar_dir(tmp_path_factory):
 
 def make_dataset(nb, arrays, size=None):
     x_train, y_train, x_test, y_test = arrays
-    return nb["make_dataset"]("cifar10", (x_train, y_train), (x_test, y_test), nb["CLASS_NAMES_FR"], (size, None), 0, 0.1)
+    return nb["make_dataset"](
+        "cifar10", (x_train, y_train), (x_test, y_test), nb["CLASS_NAMES_FR"], (size, None), 0, 0.1
+    )
 
 
-# --- loading -------------------------------------------------------------------------------------------------
+# --- loading --------------------------------------------------------------------------------------
+# (the official files are read by scripts/prepare_data.py: tests/test_prepare_data.py)
 
 
-def test_loader_reads_official_layout_in_order(nb, cifar_dir):
+def test_the_notebook_reads_the_prepared_npz(nb, cifar_dir, tmp_path):
     folder, (x_train, y_train, x_test, y_test) = cifar_dir
-    ((x_read, y_read), (xt_read, yt_read)), source = nb["load_cifar10"](folder)
-    assert "échantillon de CIFAR-10 (200 images" in source and "training batch" not in source  # provenance read from the files
-    assert x_read.shape == (200, 32, 32, 3) and x_read.dtype == np.uint8
-    assert y_read.shape == (200,) and y_read.dtype == np.int64
-    assert xt_read.shape == (30, 32, 32, 3) and yt_read.shape == (30,)
-    np.testing.assert_array_equal(x_read, x_train)  # batches 1..5 in order, channel-first rows -> HWC
+    prepare(folder, tmp_path)
+    ((x_read, y_read), (xt_read, yt_read)), names, source = nb["load_data"](
+        "cifar10", nb["data_folder"](tmp_path)
+    )
+    np.testing.assert_array_equal(x_read, x_train)
     np.testing.assert_array_equal(y_read, y_train)
     np.testing.assert_array_equal(xt_read, x_test)
     np.testing.assert_array_equal(yt_read, y_test)
+    assert (
+        y_read.dtype == np.int64
+        and names[0] == "airplane"
+        and source.startswith("échantillon de CIFAR-10")
+    )
+    # None: Keras downloads
+    assert nb["data_folder"](None) is None and nb["data_folder"]("None") is None
 
 
-def test_data_dir_may_be_the_folder_or_its_parent(nb, cifar_dir):
-    folder, _ = cifar_dir
-    assert nb["resolve_cifar10_dir"](folder) == folder
-    assert nb["resolve_cifar10_dir"](folder.parent) == folder
-    assert nb["resolve_cifar10_dir"](None) is None and nb["resolve_cifar10_dir"]("None") is None  # None: Keras downloads
+def test_a_folder_without_npz_says_how_to_prepare_it(nb, cifar_dir):
+    with pytest.raises(nb["DataError"], match="cifar10.npz.*prepare_data.py"):
+        nb["data_folder"](cifar_dir[0])  # the official files, not yet prepared
 
 
-def test_missing_file_is_named(nb, cifar_dir, tmp_path, copy_of):
-    folder = copy_of(cifar_dir[0], "incomplete")
-    (folder / "data_batch_4").unlink()
-    with pytest.raises(nb["DataError"], match="data_batch_4"):
-        nb["resolve_cifar10_dir"](folder)
-
-
-def test_truncated_batch_is_named(nb, cifar_dir, copy_of):
-    folder = copy_of(cifar_dir[0], "truncated")
-    content = (folder / "data_batch_3").read_bytes()
-    (folder / "data_batch_3").write_bytes(content[: len(content) // 2])
-    with pytest.raises(nb["DataError"], match="data_batch_3.*tronqué"):
-        nb["load_cifar10"](folder)
-
-
-def test_wrong_shapes_are_refused(nb, tmp_path):
-    path = tmp_path / "data_batch_1"
-    with open(path, "wb") as file:
-        pickle.dump({b"data": np.zeros((4, 100), np.uint8), b"labels": [0, 1, 2, 3]}, file, protocol=4)
-    with pytest.raises(nb["DataError"], match="3072"):
-        nb["read_cifar_batch"](path)
-    with open(path, "wb") as file:
-        pickle.dump({b"data": np.zeros((4, 3072), np.uint8), b"labels": [0, 1, 2, 12]}, file, protocol=4)
-    with pytest.raises(nb["DataError"], match="étiquettes"):
-        nb["read_cifar_batch"](path)
-
-
-class Payload:
-    """A pickle that runs a command when loaded by an unrestricted unpickler."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f"touch {self.marker}",)
-
-
-def test_hostile_pickle_is_refused_and_does_not_run(nb, tmp_path):
-    marker = tmp_path / "payload_ran"
-    path = tmp_path / "data_batch_1"
-    with open(path, "wb") as file:
-        pickle.dump({b"data": Payload(marker), b"labels": [0]}, file, protocol=4)
-    with pytest.raises(nb["DataError"], match="data_batch_1.*(posix|os|nt)\\.system"):
-        nb["read_cifar_batch"](path)
-    assert not marker.exists()
+def test_a_pickled_npz_is_refused_without_running_it(nb, tmp_path):
+    np.savez(
+        tmp_path / "cifar10.npz",
+        x_train=np.array([object()]),
+        y_train=[0],
+        x_test=[0],
+        y_test=[0],
+        source="x",
+    )
+    with pytest.raises(nb["DataError"], match="cifar10.npz.*illisible"):
+        nb["load_data"]("cifar10", tmp_path)
 
 
 def test_stratified_split_keeps_class_proportions(nb):
@@ -104,7 +76,8 @@ def test_stratified_split_keeps_class_proportions(nb):
     again = nb["stratified_split"](x, y, 0.1, seed=5)
     np.testing.assert_array_equal(again[3], y_val)  # same seed, same split
     train_rows = {row.tobytes() for row in x_train.reshape(900, -1)}
-    assert not train_rows & {row.tobytes() for row in x_val.reshape(100, -1)}  # no image in both parts
+    # no image in both parts
+    assert not train_rows & {row.tobytes() for row in x_val.reshape(100, -1)}
 
 
 def test_smoke_subset_keeps_every_class(nb, cifar_dir):
@@ -114,7 +87,7 @@ def test_smoke_subset_keeps_every_class(nb, cifar_dir):
     assert set(np.unique(data.y_train)) == set(range(10))
 
 
-# --- layers and parameter formulas ----------------------------------------------------------------------------
+# --- layers and parameter formulas ----------------------------------------------------------------
 
 
 @pytest.mark.parametrize("kernel", [1, 3, 5])
@@ -123,7 +96,9 @@ def test_smoke_subset_keeps_every_class(nb, cifar_dir):
 def test_conv_output_size_matches_keras(nb, kernel, stride, padding):
     layers = nb["layers"]
     for size in (28, 31, 32):
-        expected = layers.Conv2D(2, kernel, strides=stride, padding=padding).compute_output_shape((None, size, size, 3))[1]
+        expected = layers.Conv2D(2, kernel, strides=stride, padding=padding).compute_output_shape(
+            (None, size, size, 3)
+        )[1]
         assert nb["conv_output_size"](size, kernel, stride, padding) == expected
 
 
@@ -170,17 +145,24 @@ def test_every_model_of_the_notebook_has_exact_formulas(nb, model_data):
     builders["fashion_dense128"] = lambda: nb["fashion_cnn_dropout"](extra_dense=True)
     builders["augmented"] = lambda: nb["cnn_leaky"](nb["augmentation_layers"]())
     builders["fast"] = lambda: nb["build_fast_cnn"](model_data, nb["MODES"]["full"]["best_widths"])
-    builders["transfer"] = lambda: nb["build_transfer_model"](model_data, 32, None, unfrozen_layers=10)
+    builders["transfer"] = lambda: nb["build_transfer_model"](
+        model_data, 32, None, unfrozen_layers=10
+    )
     for name, build in builders.items():
         model = build()
         table = nb["parameter_table"](model, show=False)  # raises if a formula disagrees with Keras
-        assert table["entraînables"].sum() + table["non entraînables"].sum() == model.count_params(), name
-        assert table["entraînables"].sum() == sum(int(np.prod(w.shape)) for w in model.trainable_weights), name
+        assert (
+            table["entraînables"].sum() + table["non entraînables"].sum() == model.count_params()
+        ), name
+        assert table["entraînables"].sum() == sum(
+            int(np.prod(w.shape)) for w in model.trainable_weights
+        ), name
     assert nb["cnn_conv_pairs"]().count_params() == 255_898  # TP 4.3, as written in the notebook
 
 
 def test_batchnorm_separates_trainable_and_moving_statistics(nb, model_data):
-    """Five batch-norm layers (TP 5.2): per channel, gamma and beta are trained, the moving mean and variance are not."""
+    """Five batch-norm layers (TP 5.2): per channel, gamma and beta are trained, the moving mean and
+    variance are not."""
     table = nb["parameter_table"](nb["cnn_leaky"](), show=False)
     batch_norms = table[table["type"] == "BatchNormalization"]
     channels = [16, 32, 64, 256, 128]
@@ -188,14 +170,16 @@ def test_batchnorm_separates_trainable_and_moving_statistics(nb, model_data):
     assert list(batch_norms["non entraînables"]) == [2 * c for c in channels]
     assert table["non entraînables"].sum() == 2 * sum(channels)
     fast = nb["parameter_table"](nb["build_fast_cnn"](model_data, (8, 16, 16)), show=False)
-    assert fast.loc[fast["couche"] == "whitening", "non entraînables"].item() == 2 * 2 * 3 * 24  # frozen whitening stem
+    # frozen whitening stem
+    assert fast.loc[fast["couche"] == "whitening", "non entraînables"].item() == 2 * 2 * 3 * 24
 
 
 def test_interval_and_noise_verdict(nb):
     assert nb["interval95"](0.5, 10_000) == pytest.approx(1.96 * 0.005)
     assert nb["interval95"](0.7, 1000) == pytest.approx(0.0284, abs=1e-4)
     assert nb["pct_ci"](0.623, 1017) == "62,3 % ± 3,0"
-    assert "dans le bruit" in nb["compare"](0.62, 0.60, 1000, 0.0)  # 2 points on 1,000 images: sampling noise ±4.2
+    # 2 points on 1,000 images: sampling noise ±4.2
+    assert "dans le bruit" in nb["compare"](0.62, 0.60, 1000, 0.0)
     assert "au-delà du bruit" in nb["compare"](0.70, 0.60, 1000, 0.0)
     assert nb["compare"](0.62, 0.60, 1000, 0.0).startswith("+2,0 points")
 
@@ -205,33 +189,22 @@ def test_the_comparison_rule_counts_the_training_noise(nb):
     margin = nb["difference_margin"]([0.70, 0.71, 0.72], [0.69, 0.70, 0.71], 5000, 0.01)
     sampling = (0.71 * 0.29 + 0.70 * 0.30) / 5000
     assert margin == pytest.approx(1.96 * math.sqrt(0.01**2 * (2 / 3) + sampling))
-    # +2 points beyond the sampling noise alone (±1.8), inside it once one seed each brings sigma = 1 point
+    # +2 points beyond the sampling noise alone (±1.8), inside it once one seed each brings
+    # sigma = 1 point
     assert "au-delà du bruit" in nb["compare"](0.72, 0.70, 5000, 0.0)
     assert "dans le bruit" in nb["compare"](0.72, 0.70, 5000, 0.01)
     # three seeds each shrink the training part of the margin: the same 2 points are beyond it again
     assert "au-delà du bruit" in nb["compare"]([0.71, 0.72, 0.73], [0.69, 0.70, 0.71], 5000, 0.004)
-    frame = pd.DataFrame({"experiment": list("aaabbb"), "val_acc": [0.70, 0.71, 0.72, 0.60, 0.60, 0.63]})
-    assert nb["training_noise"](frame) == pytest.approx(math.sqrt((0.01**2 + 0.0003) / 2))  # variances 1e-4 and 3e-4
-    assert math.isnan(nb["training_noise"](frame.iloc[[0, 3]]))  # one seed each: no spread to measure
+    frame = pd.DataFrame(
+        {"experiment": list("aaabbb"), "val_acc": [0.70, 0.71, 0.72, 0.60, 0.60, 0.63]}
+    )
+    # variances 1e-4 and 3e-4
+    assert nb["training_noise"](frame) == pytest.approx(math.sqrt((0.01**2 + 0.0003) / 2))
+    # one seed each: no spread to measure
+    assert math.isnan(nb["training_noise"](frame.iloc[[0, 3]]))
 
 
-def test_fashion_mnist_loader_reads_the_idx_files(nb, tmp_path):
-    from fake_data import write_fashion_mnist
-
-    write_fashion_mnist(tmp_path, train_count=70, test_count=20)
-    ((x_train, y_train), (x_test, y_test)), reason = nb["load_fashion_mnist"](tmp_path)
-    assert reason is None
-    assert x_train.shape == (70, 28, 28) and x_train.dtype == np.uint8 and y_train.shape == (70,)
-    assert x_test.shape == (20, 28, 28) and set(np.unique(y_test)) <= set(range(10))
-    missing, reason = nb["load_fashion_mnist"](tmp_path / "nowhere")
-    assert missing is None and "fashion-mnist" in reason
-    labels = tmp_path / "fashion-mnist" / "t10k-labels-idx1-ubyte.gz"
-    labels.write_bytes(labels.read_bytes()[:20])
-    with pytest.raises(nb["DataError"], match="t10k-labels"):
-        nb["load_fashion_mnist"](tmp_path)
-
-
-# --- augmentation ----------------------------------------------------------------------------------------------
+# --- augmentation ---------------------------------------------------------------------------------
 
 
 def test_augmentation_is_per_image_and_keeps_shape_and_range(nb):
@@ -240,25 +213,36 @@ def test_augmentation_is_per_image_and_keeps_shape_and_range(nb):
     layer = nb["RandomCropFlip"](4, seed=1)
     augmented = nb["ops"].convert_to_numpy(layer(twins, training=True))
     assert augmented.shape == twins.shape and augmented.dtype == np.float32
-    assert augmented.min() >= images.min() - 1e-6 and augmented.max() <= images.max() + 1e-6  # reflect padding: no new values
+    # reflect padding: no new values
+    assert augmented.min() >= images.min() - 1e-6 and augmented.max() <= images.max() + 1e-6
     distinct = {image.tobytes() for image in augmented}
     assert len(distinct) >= 12  # 81 shifts x 2 flips: identical images come out different
     flipped_only = nb["ops"].convert_to_numpy(nb["RandomCropFlip"](0, seed=2)(twins, training=True))
-    assert {image.tobytes() for image in flipped_only} == {images[0].tobytes(), images[0][:, ::-1].tobytes()}
+    assert {image.tobytes() for image in flipped_only} == {
+        images[0].tobytes(),
+        images[0][:, ::-1].tobytes(),
+    }
     np.testing.assert_array_equal(nb["ops"].convert_to_numpy(layer(twins, training=False)), twins)
 
 
 def test_alternating_flip_mirrors_the_batch_on_odd_epochs_only(nb):
-    keras, ops = nb["keras"], nb["ops"]
+    keras = nb["keras"]
+    ops = nb["ops"]
     images = np.random.default_rng(0).uniform(size=(4, 6, 6, 3)).astype("float32")
     inputs = keras.Input(shape=(6, 6, 3))
     model = keras.Model(inputs, nb["AlternatingFlip"](name="alternating_flip")(inputs))
     callback = nb["FlipEveryOtherEpoch"]()
     callback.set_model(model)
-    for epoch, expected in [(0, images), (1, images[:, :, ::-1]), (2, images), (3, images[:, :, ::-1])]:
+    for epoch, expected in [
+        (0, images),
+        (1, images[:, :, ::-1]),
+        (2, images),
+        (3, images[:, :, ::-1]),
+    ]:
         callback.on_epoch_begin(epoch)
         np.testing.assert_array_equal(ops.convert_to_numpy(model(images, training=True)), expected)
-        np.testing.assert_array_equal(ops.convert_to_numpy(model(images, training=False)), images)  # never at inference
+        # never at inference
+        np.testing.assert_array_equal(ops.convert_to_numpy(model(images, training=False)), images)
 
 
 def test_fast_training_stores_half_the_images_mirrored_once(nb, model_data):
@@ -268,9 +252,17 @@ def test_fast_training_stores_half_the_images_mirrored_once(nb, model_data):
     kept = np.all(flipped.x_train == model_data.x_train, axis=(1, 2, 3))
     assert np.all(mirrored | kept) and 0.3 < mirrored.mean() < 0.7
     np.testing.assert_array_equal(flipped.x_val, model_data.x_val)
-    np.testing.assert_array_equal(nb["fast_training"](model_data, 3, 2, 16, pieces)[0].x_train, flipped.x_train)  # seeded
-    assert [type(callback).__name__ for callback in training["callbacks"]] == ["FlipEveryOtherEpoch", "Lookahead"]
-    unchanged, plain = nb["fast_training"](model_data, 3, 2, 16, pieces | {"alternating_flip": False, "lookahead": False})
+    # seeded
+    np.testing.assert_array_equal(
+        nb["fast_training"](model_data, 3, 2, 16, pieces)[0].x_train, flipped.x_train
+    )
+    assert [type(callback).__name__ for callback in training["callbacks"]] == [
+        "FlipEveryOtherEpoch",
+        "Lookahead",
+    ]
+    unchanged, plain = nb["fast_training"](
+        model_data, 3, 2, 16, pieces | {"alternating_flip": False, "lookahead": False}
+    )
     assert unchanged is model_data and plain["callbacks"] == []
 
 
@@ -284,13 +276,15 @@ def test_lookahead_moves_the_weights_to_their_average_and_ends_on_it(nb):
     lookahead.set_model(model)
     lookahead.on_train_begin()
     for step in range(1, 11):
-        kernel.assign(np.full((2, 1), 10.0 * step, dtype="float32"))  # what an optimizer step would have written
+        # what an optimizer step would have written
+        kernel.assign(np.full((2, 1), 10.0 * step, dtype="float32"))
         lookahead.on_train_batch_end(step)
         if step == 5:
             decay = 0.5 * (5 / 10) ** 3  # little averaging early in training
             average = decay * start + (1 - decay) * 50.0
             np.testing.assert_allclose(kernel.numpy(), average, rtol=1e-6)
-    np.testing.assert_allclose(kernel.numpy(), average, rtol=1e-6)  # the last step keeps the average (decay 1)
+    # the last step keeps the average (decay 1)
+    np.testing.assert_allclose(kernel.numpy(), average, rtol=1e-6)
 
 
 def test_test_time_augmentation_levels(nb):
@@ -299,17 +293,25 @@ def test_test_time_augmentation_levels(nb):
             return np.stack([images[:, 0, 0, 0], images[:, 0, -1, 0]], axis=1).astype("float64")
 
     images = np.arange(2 * 4 * 4, dtype="float32").reshape(2, 4, 4, 1)
-    probe, padded = Probe(), np.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="reflect")
-    predict = lambda view: probe.predict(view, 0, 0)
+    probe = Probe()
+    padded = np.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="reflect")
+
+    def predict(view):
+        return probe.predict(view, 0, 0)
+
     mirror = (predict(images) + predict(images[:, :, ::-1])) / 2
     shifts = [padded[:, :4, :4], padded[:, 2:, 2:]]
     shifted = sum(predict(view) + predict(view[:, :, ::-1]) for view in shifts) / 4
     np.testing.assert_allclose(nb["predict_probabilities"](probe, images), predict(images))
     np.testing.assert_allclose(nb["predict_probabilities"](probe, images, "mirror"), mirror)
-    np.testing.assert_allclose(nb["predict_probabilities"](probe, images, "mirror+shift"), mirror / 2 + shifted / 2, rtol=1e-6)
+    np.testing.assert_allclose(
+        nb["predict_probabilities"](probe, images, "mirror+shift"),
+        mirror / 2 + shifted / 2,
+        rtol=1e-6,
+    )
 
 
-# --- error analysis ---------------------------------------------------------------------------------------------
+# --- error analysis -------------------------------------------------------------------------------
 
 
 def test_most_confused_pairs_come_out_in_order(nb):
@@ -318,13 +320,20 @@ def test_most_confused_pairs_come_out_in_order(nb):
     confusion[0, 2] = 7
     confusion[2, 0] = 7  # tie with 0 -> 2, broken by the true class
     confusion[1, 3] = 2
-    labels, predictions = zip(*[(i, j) for i in range(4) for j in range(4) for _ in range(confusion[i, j])])
-    assert nb["most_confused_pairs"](np.array(labels), np.array(predictions), 4, top=3) == [(3, 1, 9), (0, 2, 7), (2, 0, 7)]
+    labels, predictions = zip(
+        *[(i, j) for i in range(4) for j in range(4) for _ in range(confusion[i, j])]
+    )
+    assert nb["most_confused_pairs"](np.array(labels), np.array(predictions), 4, top=3) == [
+        (3, 1, 9),
+        (0, 2, 7),
+        (2, 0, 7),
+    ]
+    # a tie stays
     assert nb["most_confused_pairs"](np.array(labels), np.array(predictions), 4, top=2) == [
         (3, 1, 9),
         (0, 2, 7),
         (2, 0, 7),
-    ]  # a tie stays
+    ]
 
 
 def test_misclassified_examples_follow_the_pairs_most_confident_first(nb):
@@ -356,28 +365,38 @@ def test_pareto_front_and_efficiency_rule(nb):
         }
     )
     assert list(nb["pareto_front"](frame)["experiment"]) == ["a", "c", "b"]
-    table = frame.set_index("experiment").assign(tied=[False, True, True, False], tflop=[1.0, 10.0, 2.0, 3.0])
-    chosen, cost_tied = nb["most_efficient"](table)  # b and c tied on validation: c is five times cheaper
+    table = frame.set_index("experiment").assign(
+        tied=[False, True, True, False], tflop=[1.0, 10.0, 2.0, 3.0]
+    )
+    # b and c tied on validation: c is five times cheaper
+    chosen, cost_tied = nb["most_efficient"](table)
     assert chosen.name == "c" and list(cost_tied.index) == ["c"]
-    table["tflop"] = [1.0, 2.1, 2.0, 3.0]  # b and c within 10 % in cost too: the smaller over-fitting wins
+    # b and c within 10 % in cost too: the smaller over-fitting wins
+    table["tflop"] = [1.0, 2.1, 2.0, 3.0]
     chosen, cost_tied = nb["most_efficient"](table)
     assert chosen.name == "c" and set(cost_tied.index) == {"b", "c"}
     table["gap"] = [0.05, 0.05, 0.05, 0.0]  # equal gaps: the fewer weights
     assert nb["most_efficient"](table)[0].name == "b"
 
 
-# --- kNN and the NumPy network -------------------------------------------------------------------------------
+# --- kNN and the NumPy network --------------------------------------------------------------------
 
 
 def test_knn_votes_match_scikit_learn(nb):
     from sklearn.neighbors import KNeighborsClassifier
 
     rng = np.random.default_rng(0)
-    x_fit, y_fit = rng.normal(size=(200, 12)), rng.integers(0, 4, 200)
-    x_eval, y_eval = rng.normal(size=(60, 12)), rng.integers(0, 4, 60)
+    x_fit = rng.normal(size=(200, 12))
+    y_fit = rng.integers(0, 4, 200)
+    x_eval = rng.normal(size=(60, 12))
+    y_eval = rng.integers(0, 4, 60)
     accuracies = nb["knn_accuracy_by_k"](x_fit, y_fit, x_eval, y_eval, 9, 4)
     for k in (1, 2, 4, 9):
-        reference = KNeighborsClassifier(n_neighbors=k, algorithm="brute").fit(x_fit, y_fit).score(x_eval, y_eval)
+        reference = (
+            KNeighborsClassifier(n_neighbors=k, algorithm="brute")
+            .fit(x_fit, y_fit)
+            .score(x_eval, y_eval)
+        )
         assert accuracies[k - 1] == pytest.approx(reference)
 
 
@@ -385,7 +404,8 @@ def test_knn_votes_match_scikit_learn(nb):
 def test_numpy_gradients_match_finite_differences(nb, loss):
     rng = np.random.default_rng(1)
     network = nb["NumpyMLP"](7, 5, 3, seed=2, dtype=np.float64)
-    x, targets = rng.normal(size=(6, 7)), np.eye(3)[rng.integers(0, 3, 6)]
+    x = rng.normal(size=(6, 7))
+    targets = np.eye(3)[rng.integers(0, 3, 6)]
     analytic = network.gradients(x, targets, loss)
     for name, values in network.params.items():
         numeric = np.zeros_like(values)
@@ -406,54 +426,96 @@ def test_numpy_network_learns_a_separable_problem(nb):
     centers = rng.normal(0, 3, size=(3, 10))
     y = rng.integers(0, 3, 600)
     x = centers[y] + rng.normal(size=(600, 10))
-    _, history = nb["train_numpy_mlp"](x[:500], y[:500], x[500:], y[500:], "cross_entropy", 8, 5, 0.5, 32, 0, 3)
+    _, history = nb["train_numpy_mlp"](
+        x[:500], y[:500], x[500:], y[500:], "cross_entropy", 8, 5, 0.5, 32, 0, 3
+    )
     assert history["val_accuracy"][-1] > 0.9
     assert history["loss"][-1] < history["loss"][0]
 
 
-# --- registry --------------------------------------------------------------------------------------------------
+# --- registry -------------------------------------------------------------------------------------
 
 
-FACTS = {"run_mode": "smoke", "seed": 7, "backend": "tensorflow", "device": "CPU", "versions": "keras 3"}
+FACTS = {
+    "run_mode": "smoke",
+    "seed": 7,
+    "backend": "tensorflow",
+    "device": "CPU",
+    "versions": "keras 3",
+}
 
 
-def test_registry_trains_once_then_reloads_and_retrains_on_a_new_configuration(nb, tmp_path, capsys):
+def test_registry_trains_once_then_reloads_and_retrains_on_a_new_configuration(
+    nb, tmp_path, capsys
+):
     calls = []
 
     def train():
         calls.append(1)
-        fields = {"params": 10, "epochs": 2, "train_acc": 0.5, "val_acc": 0.4, "test_acc": 0.45, "train_seconds": 1.5}
+        fields = {
+            "params": 10,
+            "epochs": 2,
+            "train_acc": 0.5,
+            "val_acc": 0.4,
+            "test_acc": 0.45,
+            "train_seconds": 1.5,
+        }
         history = {"loss": [1.0, 0.5], "accuracy": [0.3, 0.5], "epoch_seconds": [0.8, 0.7]}
         return fields, history, np.full((3, 10), 0.1)
 
     registry = nb["ResultsRegistry"](tmp_path / "results", FACTS)
     record = nb["cached_experiment"](registry, "demo", "baseline", "a demo", {"epochs": 2}, train)
     assert record["test_acc"] == 0.45 and record["gap"] == pytest.approx(0.1) and len(calls) == 1
-    reopened = nb["ResultsRegistry"](tmp_path / "results", FACTS)  # a new session: the same configuration is reloaded
-    assert nb["cached_experiment"](reopened, "demo", "baseline", "a demo", {"epochs": 2}, train)["test_acc"] == 0.45
+    # a new session: the same configuration is reloaded
+    reopened = nb["ResultsRegistry"](tmp_path / "results", FACTS)
+    assert (
+        nb["cached_experiment"](reopened, "demo", "baseline", "a demo", {"epochs": 2}, train)[
+            "test_acc"
+        ]
+        == 0.45
+    )
     assert len(calls) == 1 and reopened.reloaded == [("demo", 7)]
     printed = capsys.readouterr().out
-    assert "↺ demo" in printed and "époque   2/2 · perte 0.500 · exactitude 0.500" in printed  # its log, shown again
-    assert reopened.history("demo")["loss"] == [1.0, 0.5] and reopened.predictions("demo").shape == (3, 10)
-    nb["cached_experiment"](reopened, "demo", "baseline", "a demo", {"epochs": 3}, train)  # another configuration: retrained
+    # its log, shown again
+    assert "↺ demo" in printed and "époque   2/2 · perte 0.500 · exactitude 0.500" in printed
+    assert reopened.history("demo")["loss"] == [1.0, 0.5] and reopened.predictions(
+        "demo"
+    ).shape == (3, 10)
+    # another configuration: retrained
+    nb["cached_experiment"](reopened, "demo", "baseline", "a demo", {"epochs": 3}, train)
     assert len(calls) == 2
     forced = nb["ResultsRegistry"](tmp_path / "results", FACTS, force_retrain=["demo"])
     nb["cached_experiment"](forced, "demo", "baseline", "a demo", {"epochs": 3}, train)
     assert len(calls) == 3
     assert not list((tmp_path / "results").rglob(".*.tmp"))  # atomic writes leave no temporary file
-    other_seed = nb["cached_experiment"](forced, "demo", "baseline", "a demo", {"epochs": 3, "seed": 8}, train)
-    assert len(calls) == 4 and other_seed["seed"] == 8 and len(forced.records) == 2  # one row per seed
+    other_seed = nb["cached_experiment"](
+        forced, "demo", "baseline", "a demo", {"epochs": 3, "seed": 8}, train
+    )
+    # one row per seed
+    assert len(calls) == 4 and other_seed["seed"] == 8 and len(forced.records) == 2
     assert (tmp_path / "results" / "histories" / "demo_seed8.json").exists()
 
 
 def test_the_configuration_hash_leaves_out_the_name_and_the_description(nb, tmp_path):
-    """Renaming an experiment's row retrains nothing; a reworded description is rewritten on reload."""
+    """Renaming an experiment's row retrains nothing; a reworded description is rewritten on
+    reload."""
     calls = []
 
     def train():
         calls.append(1)
-        fields = {"params": 10, "epochs": 1, "train_acc": 0.5, "val_acc": 0.4, "test_acc": 0.45, "train_seconds": 1.0}
-        return fields, {"loss": [1.0], "accuracy": [0.5], "epoch_seconds": [1.0]}, np.full((3, 10), 0.1)
+        fields = {
+            "params": 10,
+            "epochs": 1,
+            "train_acc": 0.5,
+            "val_acc": 0.4,
+            "test_acc": 0.45,
+            "train_seconds": 1.0,
+        }
+        return (
+            fields,
+            {"loss": [1.0], "accuracy": [0.5], "epoch_seconds": [1.0]},
+            np.full((3, 10), 0.1),
+        )
 
     registry = nb["ResultsRegistry"](tmp_path / "results", FACTS)
     nb["cached_experiment"](registry, "old_name", "baseline", "old", {"epochs": 1}, train)
@@ -490,61 +552,93 @@ def test_parameters_are_checked(nb):
 
 
 def test_fast_model_compiles_with_xla(nb, model_data):
-    """The fast model (augmentation included) supports XLA, so Keras can enable it on a GPU (jit_compile='auto')."""
+    """The fast model (augmentation included) supports XLA, so Keras can enable it on a GPU
+    (jit_compile='auto')."""
     keras = nb["keras"]
     model = nb["build_fast_cnn"](model_data, (8, 16, 16))
     model.compile(
-        optimizer=nb["fast_optimizer"](2, 1), loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.2), jit_compile=True
+        optimizer=nb["fast_optimizer"](2, 1),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.2),
+        jit_compile=True,
     )
     history = model.fit(
-        model_data.x_train[:64], keras.utils.to_categorical(model_data.y_train[:64], 10), epochs=1, batch_size=32, verbose=0
+        model_data.x_train[:64],
+        keras.utils.to_categorical(model_data.y_train[:64], 10),
+        epochs=1,
+        batch_size=32,
+        verbose=0,
     )
     assert np.isfinite(history.history["loss"][-1])
 
 
-# --- section 2: the demonstrations of the exam part ---------------------------------------------------------------
+# --- section 2: the demonstrations of the exam part -----------------------------------------------
 
 
 def test_receptive_field_and_the_weights_of_stacked_3x3(nb):
-    """Two 3 × 3 convolutions see 5 × 5 pixels, like one 5 × 5, with 18 C² weights instead of 25 C²."""
+    """Two 3 × 3 convolutions see 5 × 5 pixels, like one 5 × 5, with 18 C² weights instead of
+    25 C²."""
     assert nb["receptive_field"]([(3, 1), (3, 1)]) == [3, 5]
-    assert nb["receptive_field"]([(5, 1), (2, 2), (3, 1), (2, 2)]) == [5, 6, 10, 12]  # the first CNN
-    assert nb["receptive_field"]([(3, 1), (3, 1), (2, 2), (3, 1), (3, 1), (2, 2)])[-1] == 16  # the CNN of TP 4.2
-    keras, layers = nb["keras"], nb["layers"]
+    # the first CNN
+    assert nb["receptive_field"]([(5, 1), (2, 2), (3, 1), (2, 2)]) == [5, 6, 10, 12]
+    # the CNN of TP 4.2
+    assert nb["receptive_field"]([(3, 1), (3, 1), (2, 2), (3, 1), (3, 1), (2, 2)])[-1] == 16
+    keras = nb["keras"]
+    layers = nb["layers"]
     for kernels, per_channel_pair in (([5], 25), ([3, 3], 18)):
-        stack = keras.Sequential([keras.Input((16, 16, 8)), *[layers.Conv2D(8, k, use_bias=False) for k in kernels]])
+        stack = keras.Sequential(
+            [keras.Input((16, 16, 8)), *[layers.Conv2D(8, k, use_bias=False) for k in kernels]]
+        )
         assert stack.count_params() == per_channel_pair * 8 * 8
     impulse = np.zeros((1, 11, 11, 1), dtype="float32")
     impulse[0, 5, 5, 0] = 1.0
-    stack = keras.Sequential([layers.Conv2D(1, 3, padding="same", use_bias=False, kernel_initializer="ones") for _ in range(2)])
+    stack = keras.Sequential(
+        [
+            layers.Conv2D(1, 3, padding="same", use_bias=False, kernel_initializer="ones")
+            for _ in range(2)
+        ]
+    )
     assert np.count_nonzero(nb["ops"].convert_to_numpy(stack(impulse))) == 5 * 5
 
 
 def test_gradients_through_pooling_and_dropout(nb):
-    """Max-pooling sends the gradient to the maximum of each square only; dropout sends back its own scaled mask."""
+    """Max-pooling sends the gradient to the maximum of each square only; dropout sends back its own
+    scaled mask."""
     layers = nb["layers"]
-    grid = np.array([[1, 3, 2, 0], [4, 6, 1, 1], [0, 2, 9, 5], [1, 1, 3, 7]], dtype="float32")[None, :, :, None]
+    grid = np.array([[1, 3, 2, 0], [4, 6, 1, 1], [0, 2, 9, 5], [1, 1, 3, 7]], dtype="float32")[
+        None, :, :, None
+    ]
     _, gradient = nb["output_and_gradient"](layers.MaxPooling2D(2), grid)
     expected = np.zeros((4, 4))
-    expected[1, 1] = expected[0, 2] = expected[2, 1] = expected[2, 2] = 1  # the positions of 6, 2, 2 and 9
+    # the positions of 6, 2, 2 and 9
+    expected[1, 1] = expected[0, 2] = expected[2, 1] = expected[2, 2] = 1
     np.testing.assert_array_equal(gradient[0, :, :, 0], expected)
     dropout = layers.Dropout(0.5, seed=3)
-    output, gradient = nb["output_and_gradient"](lambda h: dropout(h, training=True), np.ones((1, 64), "float32"))
+    output, gradient = nb["output_and_gradient"](
+        lambda h: dropout(h, training=True), np.ones((1, 64), "float32")
+    )
     np.testing.assert_array_equal(output, gradient)
     assert set(np.unique(gradient)) == {0.0, 2.0}  # switched off, or scaled by 1 / (1 - p)
 
 
 def test_convolution_backpropagation_formulas(nb):
-    """Section 2.12: the kernel's gradient sums g · patch over every position (weight sharing); the input's gradient
-    is a full convolution of g with the kernel (turned by 180°). Checked against SciPy's own correlation routines."""
+    """Section 2.12: the kernel's gradient sums g · patch over every position (weight sharing); the
+    input's gradient is a full convolution of g with the kernel (turned by 180°). Checked against
+    SciPy's own correlation routines."""
     from scipy.signal import convolve2d, correlate2d
 
     rng = np.random.default_rng(0)
-    x, kernel, upstream = rng.normal(size=(6, 6)), rng.normal(size=(3, 3)), rng.normal(size=(4, 4))
-    assert np.allclose(nb["kernel_gradient_by_hand"](x, upstream, 3), correlate2d(x, upstream, mode="valid"))
-    assert np.allclose(nb["input_gradient_by_hand"](upstream, kernel), convolve2d(upstream, kernel, mode="full"))
+    x = rng.normal(size=(6, 6))
+    kernel = rng.normal(size=(3, 3))
+    upstream = rng.normal(size=(4, 4))
+    assert np.allclose(
+        nb["kernel_gradient_by_hand"](x, upstream, 3), correlate2d(x, upstream, mode="valid")
+    )
+    assert np.allclose(
+        nb["input_gradient_by_hand"](upstream, kernel), convolve2d(upstream, kernel, mode="full")
+    )
 
 
 def test_receptive_field_of_the_tp_final_models(nb):
-    """Section 2.13: three blocks of two 3 × 3 convolutions and a 2 × 2 pooling see 36 pixels at the Flatten."""
+    """Section 2.13: three blocks of two 3 × 3 convolutions and a 2 × 2 pooling see 36 pixels at the
+    Flatten."""
     assert nb["receptive_field"]([(3, 1), (3, 1), (2, 2)] * 3) == [3, 5, 6, 10, 14, 16, 24, 32, 36]
