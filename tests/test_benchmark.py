@@ -116,3 +116,18 @@ def test_airbench_and_fast_model_side_by_side(data_dir, tmp_path):
     assert all(0 <= run["test_acc"] <= 1 and run["train_seconds"] > 0 for run in report["runs"])
     assert report["summary"]["fast_cnn_time_ratio"] > 0
     assert json.loads(report_path.read_text()) == report
+
+
+def test_epoch_profile_records_each_epoch(data_dir, tmp_path):
+    import profile_fast_epoch
+
+    report_path = tmp_path / "profile.json"
+    for variant in ("arrays", "dataset"):
+        arguments = ["--data-dir", str(data_dir), "--mode", "smoke", "--variant", variant]
+        profile_fast_epoch.main([*arguments, "--epochs", "2", "--json", str(report_path)])
+    runs = json.loads(report_path.read_text())["runs"]
+    assert [run["variant"] for run in runs] == ["arrays", "dataset"]
+    for run in runs:
+        assert [row["epoch"] for row in run["epochs"]] == [1, 2]
+        assert all(row["seconds"] > 0 and row["steps"] > 0 for row in run["epochs"])
+        assert all(row["rss_mb"] > 0 and row["median_step"] > 0 for row in run["epochs"])

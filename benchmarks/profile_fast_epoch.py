@@ -1,0 +1,157 @@
+"""Where does an epoch of the fast model go? Time per step, memory and the machine's load, epoch by
+epoch, for one way of feeding the data (a variant) per process.
+
+    python benchmarks/profile_fast_epoch.py --data-dir build/data --variant arrays --epochs 4
+    python benchmarks/profile_fast_epoch.py --data-dir build/data --variant dataset --epochs 4
+
+--data-dir is a folder prepared by scripts/prepare_data.py. The model, its recipe and its size are
+the notebook's (`full` mode: widths 64-256-256, batches of 1,024, all 50,000 training images).
+Variants:
+- arrays: model.fit on the NumPy arrays, as the notebook does (Keras builds its own pipeline);
+- dataset: a tf.data.Dataset built once (shuffled each epoch, batched, prefetched);
+- threads: `arrays`, with TensorFlow's thread pools set to the machine's cores (intra-op) and 1
+  (inter-op).
+Each epoch adds one row to the JSON report (--json): seconds, median / 90th percentile / slowest
+step, resident memory, and the share of the CPU that other processes used meanwhile.
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from notebook_tools import load_definitions
+
+
+def resident_megabytes():
+    """Resident memory of this process (Linux), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def make_step_timer(keras):
+    """A callback that times every training step and every epoch."""
+
+    class StepTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.steps = []
+            self.epoch_started = time.perf_counter()
+            self.step_started = self.epoch_started
+
+        def on_train_batch_end(self, batch, logs=None):
+            now = time.perf_counter()
+            self.steps.append(now - self.step_started)
+            self.step_started = now
+
+    return StepTimer()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data-dir", required=True, help="folder of cifar10.npz")
+    parser.add_argument("--variant", default="arrays", choices=["arrays", "dataset", "threads"])
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--mode", default="full", choices=["full", "quick", "smoke"])
+    parser.add_argument("--json", type=Path, help="report to append this run to")
+    args = parser.parse_args(argv)
+    scratch = tempfile.mkdtemp(prefix="profile-")  # the notebook's registry, unused here
+    nb = load_definitions(
+        RUN_MODE=args.mode,
+        DATA_DIR=args.data_dir,
+        RESULTS_DIR=f"{scratch}/results",
+        FIGURES_DIR=f"{scratch}/figures",
+    )
+    keras = nb["keras"]
+    if args.variant == "threads":
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(os.cpu_count())
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    (train, test), _, source = nb["load_data"]("cifar10", nb["data_folder"](args.data_dir))
+    monitor = slice(0, 1000)  # as benchmarks/airbench_vs_fast.py: no image held out
+    data = nb["Dataset"](
+        "cifar10_all_training_images",
+        train[0],
+        train[1],
+        train[0][monitor],
+        train[1][monitor],
+        *test,
+        nb["CLASS_NAMES_FR"],
+    )
+    cfg = nb["CFG"]
+    keras.utils.set_random_seed(0)
+    train_data, training = nb["fast_training"](
+        data, 0, args.epochs, cfg["best_batch"], nb["FAST_PIECES"]
+    )
+    model = nb["build_fast_cnn"](train_data, seed=0)
+    loss = keras.losses.CategoricalCrossentropy(label_smoothing=training["label_smoothing"])
+    model.compile(optimizer=training["optimizer"], loss=loss, metrics=["accuracy"])
+    targets = keras.utils.to_categorical(train_data.y_train, data.num_classes)
+    timer = make_step_timer(keras)
+    rows = []
+
+    class Report(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.others = nb["OtherProcessesCpu"]().__enter__()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.others.__exit__(None, None, None)
+            steps = np.array(timer.steps)
+            row = {
+                "epoch": epoch + 1,
+                "seconds": round(time.perf_counter() - timer.epoch_started, 2),
+                "steps": len(steps),
+                "median_step": round(float(np.median(steps)), 3),
+                "p90_step": round(float(np.percentile(steps, 90)), 3),
+                "slowest_step": round(float(steps.max()), 3),
+                "rss_mb": round(resident_megabytes()),
+                "shared_cpu": round(self.others.share, 3),
+            }
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+
+    callbacks = [timer, Report(), *training["callbacks"]]
+    if args.variant == "dataset":
+        import tensorflow as tf
+
+        inputs = tf.data.Dataset.from_tensor_slices((train_data.x_train, targets))
+        inputs = inputs.shuffle(len(targets), seed=0, reshuffle_each_iteration=True)
+        inputs = inputs.batch(cfg["best_batch"]).prefetch(tf.data.AUTOTUNE)
+        model.fit(inputs, epochs=args.epochs, verbose=0, callbacks=callbacks)
+    else:
+        model.fit(
+            train_data.x_train,
+            targets,
+            epochs=args.epochs,
+            batch_size=cfg["best_batch"],
+            verbose=0,
+            callbacks=callbacks,
+        )
+    if args.json:
+        report = json.loads(args.json.read_text()) if args.json.exists() else {"runs": []}
+        report["runs"].append(
+            {
+                "variant": args.variant,
+                "data": source,
+                "device": f"{nb['DEVICE_KIND']}: {nb['DEVICE_NAME']}",
+                "versions": nb["FACTS"]["versions"],
+                "date": time.strftime("%Y-%m-%d %H:%M"),
+                "epochs": rows,
+            }
+        )
+        args.json.write_text(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
