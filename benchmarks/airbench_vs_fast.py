@@ -236,12 +236,12 @@ class FastModel:
         keras.utils.set_random_seed(seed)
         print(
             f"fast_cnn seed {seed}: {len(data.y_train)} training images, "
-            f"widths {cfg['best_widths']}",
+            f"widths {cfg['fast_widths']}",
             flush=True,
         )
         started = time.perf_counter()
         train_data, training = nb["fast_training"](
-            data, seed, cfg["best_epochs"], cfg["best_batch"], pieces
+            data, seed, cfg["fast_epochs"], cfg["fast_batch"], pieces
         )
         model = nb["build_fast_cnn"](
             train_data, seed=seed, alternating_flip=pieces["alternating_flip"]
@@ -270,9 +270,9 @@ class FastModel:
             "epoch_seconds": epoch_seconds,
             "total_seconds": train_seconds
             + tta_seconds,  # like airbench's own timer: + test-time augmentation
-            "epochs": cfg["best_epochs"],
-            "batch_size": cfg["best_batch"],
-            "widths": list(cfg["best_widths"]),
+            "epochs": cfg["fast_epochs"],
+            "batch_size": cfg["fast_batch"],
+            "widths": list(cfg["fast_widths"]),
             "train_images": len(data.y_train),
             "data": self.source,
         }

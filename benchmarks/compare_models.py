@@ -101,7 +101,7 @@ def run(args, scratch):
         (
             f"fast_cnn_seed{seed}",
             lambda seed=seed: nb["run_fast_model"](
-                registry, data, f"fast_cnn_seed{seed}", "best", "fast model", seed=seed
+                registry, data, f"fast_cnn_seed{seed}", "fast", "fast model", seed=seed
             ),
             lambda: nb["build_fast_cnn"](data),
         )
@@ -128,7 +128,7 @@ def run(args, scratch):
                 registry,
                 data,
                 "tf_tutorial_cnn",
-                "reference",
+                "tutorial",
                 "TensorFlow tutorial CNN",
                 nb["tf_tutorial_cnn"],
                 epochs=cfg["epochs_tutorial"],
@@ -177,8 +177,8 @@ def run(args, scratch):
             data.y_test[:1000],
             data.class_names,
         )
-        widths = nb["MODES"]["full"]["best_widths"]
-        batch_size = nb["MODES"]["full"]["best_batch"]
+        widths = nb["MODES"]["full"]["fast_widths"]
+        batch_size = nb["MODES"]["full"]["fast_batch"]
         model = nb["build_fast_cnn"](full, widths)
         steps = -(-50_000 // batch_size)
         full_mode = nb["MODES"]["full"]
@@ -188,7 +188,7 @@ def run(args, scratch):
             epochs=2,
             batch_size=batch_size,
             optimizer=nb["fast_optimizer"](
-                steps, 2, full_mode["best_learning_rate"], full_mode["best_weight_decay"]
+                steps, 2, full_mode["fast_learning_rate"], full_mode["fast_weight_decay"]
             ),
             label_smoothing=nb["FAST_RECIPE"]["label_smoothing"],
         )

@@ -92,7 +92,7 @@ def main(argv=None):
     cfg = nb["CFG"]
     keras.utils.set_random_seed(0)
     train_data, training = nb["fast_training"](
-        data, 0, args.epochs, cfg["best_batch"], nb["FAST_PIECES"]
+        data, 0, args.epochs, cfg["fast_batch"], nb["FAST_PIECES"]
     )
     model = nb["build_fast_cnn"](train_data, seed=0)
     loss = keras.losses.CategoricalCrossentropy(label_smoothing=training["label_smoothing"])
@@ -127,14 +127,14 @@ def main(argv=None):
 
         inputs = tf.data.Dataset.from_tensor_slices((train_data.x_train, targets))
         inputs = inputs.shuffle(len(targets), seed=0, reshuffle_each_iteration=True)
-        inputs = inputs.batch(cfg["best_batch"]).prefetch(tf.data.AUTOTUNE)
+        inputs = inputs.batch(cfg["fast_batch"]).prefetch(tf.data.AUTOTUNE)
         model.fit(inputs, epochs=args.epochs, verbose=0, callbacks=callbacks)
     else:
         model.fit(
             train_data.x_train,
             targets,
             epochs=args.epochs,
-            batch_size=cfg["best_batch"],
+            batch_size=cfg["fast_batch"],
             verbose=0,
             callbacks=callbacks,
         )
