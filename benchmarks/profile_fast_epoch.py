@@ -38,12 +38,14 @@ def resident_megabytes():
     return float("nan")
 
 
-def make_step_timer(keras):
-    """A callback that times every training step and every epoch."""
+def make_epoch_profiler(keras, other_processes_cpu, rows):
+    """A callback that times every step and adds one row per epoch to `rows`. Put it last in the
+    callback list: the work of the callbacks before it (Lookahead) is then charged to its step."""
 
-    class StepTimer(keras.callbacks.Callback):
+    class EpochProfiler(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
             self.steps = []
+            self.others = other_processes_cpu().__enter__()
             self.epoch_started = time.perf_counter()
             self.step_started = self.epoch_started
 
@@ -52,7 +54,24 @@ def make_step_timer(keras):
             self.steps.append(now - self.step_started)
             self.step_started = now
 
-    return StepTimer()
+        def on_epoch_end(self, epoch, logs=None):
+            seconds = time.perf_counter() - self.epoch_started
+            self.others.__exit__(None, None, None)  # a context manager that spans one epoch
+            steps = np.array(self.steps)
+            row = {
+                "epoch": epoch + 1,
+                "seconds": round(seconds, 2),
+                "steps": len(steps),
+                "median_step": round(float(np.median(steps)), 3),
+                "p90_step": round(float(np.percentile(steps, 90)), 3),
+                "slowest_step": round(float(steps.max()), 3),
+                "rss_mb": round(resident_megabytes()),
+                "shared_cpu": round(self.others.share, 3),
+            }
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+
+    return EpochProfiler()
 
 
 def main(argv=None):
@@ -65,7 +84,12 @@ def main(argv=None):
     parser.add_argument("--mode", default="full", choices=["full", "quick", "smoke"])
     parser.add_argument("--json", type=Path, help="report to append this run to")
     args = parser.parse_args(argv)
-    scratch = tempfile.mkdtemp(prefix="profile-")  # the notebook's registry, unused here
+    with tempfile.TemporaryDirectory(prefix="profile-") as scratch:  # the registry, unused here
+        profile(args, scratch)
+
+
+def profile(args, scratch):
+    """Train the fast model args.epochs epochs, one row per epoch; append the run to args.json."""
     nb = load_definitions(
         RUN_MODE=args.mode,
         DATA_DIR=args.data_dir,
@@ -98,30 +122,8 @@ def main(argv=None):
     loss = keras.losses.CategoricalCrossentropy(label_smoothing=training["label_smoothing"])
     model.compile(optimizer=training["optimizer"], loss=loss, metrics=["accuracy"])
     targets = keras.utils.to_categorical(train_data.y_train, data.num_classes)
-    timer = make_step_timer(keras)
     rows = []
-
-    class Report(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.others = nb["OtherProcessesCpu"]().__enter__()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.others.__exit__(None, None, None)
-            steps = np.array(timer.steps)
-            row = {
-                "epoch": epoch + 1,
-                "seconds": round(time.perf_counter() - timer.epoch_started, 2),
-                "steps": len(steps),
-                "median_step": round(float(np.median(steps)), 3),
-                "p90_step": round(float(np.percentile(steps, 90)), 3),
-                "slowest_step": round(float(steps.max()), 3),
-                "rss_mb": round(resident_megabytes()),
-                "shared_cpu": round(self.others.share, 3),
-            }
-            rows.append(row)
-            print(json.dumps(row), flush=True)
-
-    callbacks = [timer, Report(), *training["callbacks"]]
+    callbacks = [*training["callbacks"], make_epoch_profiler(keras, nb["OtherProcessesCpu"], rows)]
     if args.variant == "dataset":
         import tensorflow as tf
 

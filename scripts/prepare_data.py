@@ -133,7 +133,10 @@ def read_cifar10(folder):
             "Copiez-y les fichiers officiels "
             "de cifar-10-batches-py (archive cifar-10-python.tar.gz)."
         )
-    names = [name.decode() for name in load_pickle_safely(folder / "batches.meta")[b"label_names"]]
+    meta = load_pickle_safely(folder / "batches.meta")
+    if not isinstance(meta, dict) or not isinstance(meta.get(b"label_names"), list):
+        raise DataError(f"Le fichier batches.meta ({folder}) n'a pas la liste b'label_names'.")
+    names = [name.decode() for name in meta[b"label_names"]]
     parts = [read_cifar_batch(folder / f"data_batch_{i}") for i in range(1, 6)]
     x_train = np.concatenate([images for images, _ in parts])
     y_train = np.concatenate([labels for _, labels in parts])
@@ -245,7 +248,8 @@ def main(argv=None):
     )
     parser.add_argument("source", help="folder holding cifar-10-batches-py (or that folder itself)")
     parser.add_argument(
-        "--output", help="where to write the .npz files (default: the source folder)"
+        "--output",
+        help="where to write the .npz files (default: the folder of cifar-10-batches-py)",
     )
     args = parser.parse_args(argv)
     try:

@@ -96,6 +96,9 @@ def main(argv=None):
         "--stop-before", metavar="TEXT", help="stop before the first code cell containing TEXT"
     )
     args = parser.parse_args(argv)
+    if args.stop_before and args.output.resolve() == NOTEBOOK.resolve():
+        # A truncated run written in place would delete every cell after TEXT
+        parser.error("--stop-before needs --output (the committed notebook stays whole)")
     # papermill prints each cell's outputs as it runs
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
@@ -118,26 +121,38 @@ def main(argv=None):
             nbformat.write(
                 truncated_before(nbformat.read(NOTEBOOK, as_version=4), args.stop_before), source
             )
-        papermill.execute_notebook(
-            source,
-            executed,
-            parameters=parameters,
-            cwd=ROOT,
-            kernel_name="python3",
-            progress_bar=False,
-            log_output=True,
-            coalesce_streams=True,  # one stream output per cell (GitLab draws each as its own box)
-            # C/C++ libraries' own stderr lines (TensorFlow's oneDNN start-up notice, which
-            # TF_CPP_MIN_LOG_LEVEL does not silence) go to this terminal, not into the saved
-            # outputs; Python warnings and errors are still captured in the notebook.
-            extra_arguments=["--IPKernelApp.capture_fd_output=False"],
-        )
+        try:
+            execute(source, executed, parameters)
+        except papermill.PapermillExecutionError:
+            # Keep what ran, outputs and traceback included, beside the notebook asked for
+            failed = args.output.with_name(f"{args.output.stem}.failed.ipynb")
+            shutil.copy(executed, failed)
+            print(f"The run failed: executed cells kept in {failed}.", file=sys.stderr)
+            raise
         notebook = strip_run_metadata(nbformat.read(executed, as_version=4))
     nbformat.validate(notebook)
     nbformat.write(notebook, args.output)
     print(
         f"{args.output} executed in {time.perf_counter() - started:.0f} s ({args.run_mode} mode).",
         file=sys.stderr,
+    )
+
+
+def execute(source, executed, parameters):
+    """papermill, in a fresh kernel, with one stream output per cell."""
+    papermill.execute_notebook(
+        source,
+        executed,
+        parameters=parameters,
+        cwd=ROOT,
+        kernel_name="python3",
+        progress_bar=False,
+        log_output=True,
+        coalesce_streams=True,  # one stream output per cell (GitLab draws each as its own box)
+        # C/C++ libraries' own stderr lines (TensorFlow's oneDNN start-up notice, which
+        # TF_CPP_MIN_LOG_LEVEL does not silence) go to this terminal, not into the saved
+        # outputs; Python warnings and errors are still captured in the notebook.
+        extra_arguments=["--IPKernelApp.capture_fd_output=False"],
     )
 
 

@@ -21,3 +21,13 @@ def test_stop_before_keeps_everything_up_to_the_given_cell():
     assert any("course_final_callbacks" in cell.source for cell in kept.cells)
     with pytest.raises(SystemExit, match="no code cell contains"):
         truncated_before(read_notebook(), "text that is in no cell")
+
+
+def test_a_truncated_run_is_never_written_over_the_committed_notebook(capsys):
+    from run_notebook import main
+
+    before = read_notebook()
+    with pytest.raises(SystemExit):
+        main(["--run-mode", "smoke", "--stop-before", "run_fast_model(REGISTRY, DATA"])
+    assert "--stop-before needs --output" in capsys.readouterr().err
+    assert len(read_notebook().cells) == len(before.cells)

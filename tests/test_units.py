@@ -177,7 +177,7 @@ def test_batchnorm_separates_trainable_and_moving_statistics(nb, model_data):
 def test_interval_and_noise_verdict(nb):
     assert nb["interval95"](0.5, 10_000) == pytest.approx(1.96 * 0.005)
     assert nb["interval95"](0.7, 1000) == pytest.approx(0.0284, abs=1e-4)
-    assert nb["pct_ci"](0.623, 1017) == "62,3 % ± 3,0"
+    assert nb["pct_ci"](0.623, 1017) == "62,3 % ± 3,0 (IC)"
     # 2 points on 1,000 images: sampling noise ±4.2
     assert "dans le bruit" in nb["compare"](0.62, 0.60, 1000, 0.0)
     assert "au-delà du bruit" in nb["compare"](0.70, 0.60, 1000, 0.0)
