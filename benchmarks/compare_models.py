@@ -221,7 +221,7 @@ def run(args, scratch):
             )
     fast_runs = [row for row in results if row["model"].startswith("fast_cnn_seed")]
     fast_summary = {
-        key: summarise(nb["mean_std"], [row[key] for row in fast_runs])
+        key: summarise([row[key] for row in fast_runs])
         for key in (
             "test_acc",
             "val_acc",
@@ -268,13 +268,12 @@ def run(args, scratch):
         )
 
 
-def summarise(mean_std, values):
-    """The notebook's mean ± standard deviation between seeds, with the values, for the JSON
+def summarise(values):
+    """Mean ± standard deviation between seeds (null for one seed), with the values, for the JSON
     report."""
     values = [float(value) for value in values if value is not None]
-    mean, std = mean_std(values)
-    # one seed: no spread (null)
-    return {"mean": mean, "std": None if np.isnan(std) else std, "values": values}
+    std = float(np.std(values, ddof=1)) if len(values) > 1 else None
+    return {"mean": float(np.mean(values)), "std": std, "values": values}
 
 
 if __name__ == "__main__":
