@@ -195,6 +195,12 @@ def test_the_comparison_rule_counts_the_training_noise(nb):
     assert "dans le bruit" in nb["compare"](0.72, 0.70, 5000, 0.01)
     # three seeds each shrink the training part of the margin: the same 2 points are beyond it again
     assert "au-delà du bruit" in nb["compare"]([0.71, 0.72, 0.73], [0.69, 0.70, 0.71], 5000, 0.004)
+    # a train − validation gap carries the sampling noise of its validation, not its own
+    gaps = ([0.03] * 3, [0.05] * 3)
+    validations = ([0.80] * 3, [0.79] * 3)
+    _, own, _ = nb["beyond_noise"](*gaps, 5000, 0.01)
+    _, carried, _ = nb["beyond_noise"](*gaps, 5000, 0.01, validations)
+    assert carried == round(100 * nb["difference_margin"](*validations, 5000, 0.01), 1) > own
     frame = pd.DataFrame(
         {"experiment": list("aaabbb"), "val_acc": [0.70, 0.71, 0.72, 0.60, 0.60, 0.63]}
     )
