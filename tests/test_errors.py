@@ -80,7 +80,7 @@ def test_full_mode_without_gpu_warns_with_the_expected_duration(data_dir, tmp_pa
     text = outputs_text(notebook)
     assert (
         "Mode `full` sans GPU" in text
-        and "9 h de calcul" in text
+        and "10 h de calcul" in text
         and "T4" in text
         and 'RUN_MODE = "quick"' in text
     )

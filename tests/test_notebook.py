@@ -205,7 +205,7 @@ def test_the_committed_run_is_the_tp_at_its_own_settings():
         "dense_baseline",
     ]
     three_seeds += [*EXPECTED_EXPERIMENTS["normalisation"], "ladder_reference", "fast_cnn"]
-    three_seeds += [*EXPECTED_EXPERIMENTS["ladder"]]
+    three_seeds += [*EXPECTED_EXPERIMENTS["ladder"], *EXPECTED_EXPERIMENTS["callbacks"]]
     # the TP's decisions: training noise measured
     assert (per_experiment.loc[three_seeds, "seeds"] == 3).all()
     # TP 2.6 and 3.7; the ladder
