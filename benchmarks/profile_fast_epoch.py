@@ -65,6 +65,7 @@ def make_epoch_profiler(keras, other_processes_cpu, rows):
                 "median_step": round(float(np.median(steps)), 3),
                 "p90_step": round(float(np.percentile(steps, 90)), 3),
                 "slowest_step": round(float(steps.max()), 3),
+                "slowest_step_index": int(steps.argmax()),
                 "rss_mb": round(resident_megabytes()),
                 "shared_cpu": round(self.others.share, 3),
             }

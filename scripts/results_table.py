@@ -37,6 +37,7 @@ SHOWN = [  # (experiment, label): the models the README summarises, in the noteb
     ("cnn_batchnorm_long", "batch-norm, 40 époques"),
     ("cnn_leaky_long", "(5.6) LeakyReLU, 40 époques, lots de 64"),
     ("course_final", "(5.6) modèle final du cours"),
+    ("cnn_augmentation", "+ augmentation (taux fixe)"),
     ("cnn_augmentation_callbacks", "+ augmentation et callbacks"),
     ("fast_cnn", "modèle rapide (§ 8)"),
     ("knn_pixels", "kNN sur les pixels"),

@@ -432,8 +432,9 @@ def test_numpy_network_learns_a_separable_problem(nb):
     centers = rng.normal(0, 3, size=(3, 10))
     y = rng.integers(0, 3, 600)
     x = centers[y] + rng.normal(size=(600, 10))
-    _, history = nb["train_numpy_mlp"](
-        x[:500], y[:500], x[500:], y[500:], "cross_entropy", 8, 5, 0.5, 32, 0, 3
+    network = nb["NumpyMLP"](10, 8, 3, seed=0)
+    history = nb["train_numpy_mlp"](
+        network, (x[:500], y[:500]), (x[500:], y[500:]), "cross_entropy", 5, 0.5, 32, 0
     )
     assert history["val_accuracy"][-1] > 0.9
     assert history["loss"][-1] < history["loss"][0]
