@@ -122,11 +122,11 @@ def test_epoch_profile_records_each_epoch(data_dir, tmp_path):
     import profile_fast_epoch
 
     report_path = tmp_path / "profile.json"
-    for variant in ("arrays", "dataset"):
+    for variant in ("arrays", "dataset", "batches"):
         arguments = ["--data-dir", str(data_dir), "--mode", "smoke", "--variant", variant]
         profile_fast_epoch.main([*arguments, "--epochs", "2", "--json", str(report_path)])
     runs = json.loads(report_path.read_text())["runs"]
-    assert [run["variant"] for run in runs] == ["arrays", "dataset"]
+    assert [run["variant"] for run in runs] == ["arrays", "dataset", "batches"]
     for run in runs:
         assert [row["epoch"] for row in run["epochs"]] == [1, 2]
         assert all(row["seconds"] > 0 and row["steps"] > 0 for row in run["epochs"])
