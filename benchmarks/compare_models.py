@@ -141,8 +141,8 @@ def run(args, scratch):
         runs += course_runs
     results = []
     for name, train_model, build in runs:
-        # run_experiment returns one registry row per seed: here, one seed
-        record = train_model().iloc[0]
+        train_model()
+        record = registry.frame(names=[name]).iloc[0]  # one seed per name here
         epoch_seconds = registry.history(name, record["seed"])["epoch_seconds"]
         results.append(
             {

@@ -12,9 +12,19 @@ Variants:
 - threads: `arrays`, with TensorFlow's thread pools set to the machine's cores (intra-op) and 1
   (inter-op);
 - batches: a keras.utils.PyDataset that shuffles indices once per epoch and slices each batch with
-  NumPy (no per-epoch pipeline to start).
+  NumPy (no per-epoch pipeline to start);
+- threads_repeat: `threads`, fed by one repeated tf.data.Dataset whose iterator lives across epochs
+  (Keras makes a new iterator each epoch otherwise);
+- threads_nocallbacks: `threads` without the epoch-boundary callbacks (alternating flip, Lookahead);
+- threads_generator: `threads`, fed by an endless Python generator of shuffled batches (the last
+  one partial, as with arrays), so that one iterator lives across epochs.
 Each epoch adds one row to the JSON report (--json): seconds, median / 90th percentile / slowest
 step, resident memory, and the share of the CPU that other processes used meanwhile.
+
+--step-costs times training steps instead (median of 8 after 3 warm-up steps, one batch, no
+callbacks) for the model as it is and with one part swapped for a cheaper one (augmentation
+layers removed, batch norm removed, GELU -> ReLU, whitening bias frozen): where a step's time goes.
+These variants are for measuring only; they are not the model.
 """
 
 import argparse
@@ -84,14 +94,25 @@ def main(argv=None):
     )
     parser.add_argument("--data-dir", required=True, help="folder of cifar10.npz")
     parser.add_argument(
-        "--variant", default="arrays", choices=["arrays", "dataset", "threads", "batches"]
+        "--variant",
+        default="arrays",
+        choices=[
+            "arrays",
+            "dataset",
+            "threads",
+            "batches",
+            "threads_repeat",
+            "threads_nocallbacks",
+            "threads_generator",
+        ],
     )
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--mode", default="full", choices=["full", "quick", "smoke"])
     parser.add_argument("--json", type=Path, help="report to append this run to")
+    parser.add_argument("--step-costs", action="store_true", help="time steps per model variant")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="profile-") as scratch:  # the registry, unused here
-        profile(args, scratch)
+        (step_costs if args.step_costs else profile)(args, scratch)
 
 
 def shuffled_batches(keras, images, targets, batch_size, seed):
@@ -116,16 +137,99 @@ def shuffled_batches(keras, images, targets, batch_size, seed):
     return ShuffledBatches()
 
 
-def profile(args, scratch):
-    """Train the fast model args.epochs epochs, one row per epoch; append the run to args.json."""
+def endless_batches(images, targets, batch_size, seed):
+    """Shuffled batches, epoch after epoch, without end (the last batch of an epoch is partial)."""
+    rng = np.random.default_rng(seed)
+    while True:
+        order = rng.permutation(len(targets))
+        for start in range(0, len(targets), batch_size):
+            chosen = order[start : start + batch_size]
+            yield images[chosen], targets[chosen]
+
+
+def cheaper_layers(layers, swapped):
+    """keras.layers, with BatchNormalization ("batch_norm") or GELU ("gelu") swapped."""
+
+    class Swapped:
+        def __getattr__(self, name):
+            return getattr(layers, name)
+
+        def BatchNormalization(self, **kwargs):
+            return (
+                layers.Identity()
+                if swapped == "batch_norm"
+                else layers.BatchNormalization(**kwargs)
+            )
+
+        def Activation(self, activation, **kwargs):
+            if swapped == "gelu" and activation == "gelu":
+                activation = "relu"
+            return layers.Activation(activation, **kwargs)
+
+    return Swapped()
+
+
+def step_costs(args, scratch):
+    """Median seconds of a training step for the model and for each cheaper variant."""
+    nb, data = notebook_and_data(args, scratch)
+    keras = nb["keras"]
+    cfg = nb["CFG"]
+    train_data, training = nb["fast_training"](data, 0, 10, cfg["fast_batch"], nb["FAST_PIECES"])
+    images = train_data.x_train[: cfg["fast_batch"]]
+    targets = keras.utils.to_categorical(train_data.y_train[: cfg["fast_batch"]], 10)
+    originals = {name: nb[name] for name in ("RandomCropFlip", "AlternatingFlip", "layers")}
+
+    def identity(*args, **kwargs):
+        return keras.layers.Identity()
+
+    rows = []
+    for variant in ("model", "no_augmentation", "batch_norm", "gelu", "whitening_bias_frozen"):
+        nb.update(originals)
+        if variant == "no_augmentation":
+            nb.update(RandomCropFlip=identity, AlternatingFlip=identity)
+        elif variant in ("batch_norm", "gelu"):
+            nb["layers"] = cheaper_layers(originals["layers"], variant)
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(0)
+        model = nb["build_fast_cnn"](train_data, seed=0)
+        if variant == "whitening_bias_frozen":
+            model.get_layer("whitening_bias").trainable = False
+        optimizer = nb["fast_optimizer"](49, 10)
+        loss = keras.losses.CategoricalCrossentropy(label_smoothing=training["label_smoothing"])
+        model.compile(optimizer=optimizer, loss=loss)
+        seconds = []
+        for step in range(11):
+            started = time.perf_counter()
+            model.train_on_batch(images, targets)
+            seconds.append(time.perf_counter() - started)
+        row = {"variant": variant, "median_step": round(float(np.median(seconds[3:])), 3)}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    nb.update(originals)
+    if args.json:
+        append_run(args.json, nb, {"variant": "step_costs", "data": data.name, "steps": rows})
+
+
+def append_run(path, nb, run):
+    report = json.loads(path.read_text()) if path.exists() else {"runs": []}
+    facts = {
+        "device": f"{nb['DEVICE_KIND']}: {nb['DEVICE_NAME']}",
+        "versions": nb["FACTS"]["versions"],
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+    }
+    report["runs"].append(run | facts)
+    path.write_text(json.dumps(report, indent=1))
+
+
+def notebook_and_data(args, scratch):
+    """The notebook's definitions and all 50,000 training images (1,000 of them as a monitor)."""
     nb = load_definitions(
         RUN_MODE=args.mode,
         DATA_DIR=args.data_dir,
         RESULTS_DIR=f"{scratch}/results",
         FIGURES_DIR=f"{scratch}/figures",
     )
-    keras = nb["keras"]
-    if args.variant == "threads":
+    if args.variant.startswith("threads"):
         import tensorflow as tf
 
         tf.config.threading.set_intra_op_parallelism_threads(os.cpu_count())
@@ -133,7 +237,7 @@ def profile(args, scratch):
     (train, test), _, source = nb["load_data"]("cifar10", nb["data_folder"](args.data_dir))
     monitor = slice(0, 1000)  # as benchmarks/airbench_vs_fast.py: no image held out
     data = nb["Dataset"](
-        "cifar10_all_training_images",
+        source,
         train[0],
         train[1],
         train[0][monitor],
@@ -141,6 +245,13 @@ def profile(args, scratch):
         *test,
         nb["CLASS_NAMES_FR"],
     )
+    return nb, data
+
+
+def profile(args, scratch):
+    """Train the fast model args.epochs epochs, one row per epoch; append the run to args.json."""
+    nb, data = notebook_and_data(args, scratch)
+    keras = nb["keras"]
     cfg = nb["CFG"]
     keras.utils.set_random_seed(0)
     train_data, training = nb["fast_training"](
@@ -151,14 +262,26 @@ def profile(args, scratch):
     model.compile(optimizer=training["optimizer"], loss=loss, metrics=["accuracy"])
     targets = keras.utils.to_categorical(train_data.y_train, data.num_classes)
     rows = []
-    callbacks = [*training["callbacks"], make_epoch_profiler(keras, nb["OtherProcessesCpu"], rows)]
-    if args.variant == "dataset":
+    callbacks = [] if args.variant == "threads_nocallbacks" else training["callbacks"]
+    callbacks = [*callbacks, make_epoch_profiler(keras, nb["OtherProcessesCpu"], rows)]
+    if args.variant in ("dataset", "threads_repeat"):
         import tensorflow as tf
 
         inputs = tf.data.Dataset.from_tensor_slices((train_data.x_train, targets))
         inputs = inputs.shuffle(len(targets), seed=0, reshuffle_each_iteration=True)
-        inputs = inputs.batch(cfg["fast_batch"]).prefetch(tf.data.AUTOTUNE)
-        model.fit(inputs, epochs=args.epochs, verbose=0, callbacks=callbacks)
+        repeat = args.variant == "threads_repeat"
+        inputs = (inputs.repeat() if repeat else inputs).batch(cfg["fast_batch"])
+        model.fit(
+            inputs.prefetch(tf.data.AUTOTUNE),
+            epochs=args.epochs,
+            steps_per_epoch=math.ceil(len(targets) / cfg["fast_batch"]) if repeat else None,
+            verbose=0,
+            callbacks=callbacks,
+        )
+    elif args.variant == "threads_generator":
+        steps = math.ceil(len(targets) / cfg["fast_batch"])
+        inputs = endless_batches(train_data.x_train, targets, cfg["fast_batch"], 0)
+        model.fit(inputs, epochs=args.epochs, steps_per_epoch=steps, verbose=0, callbacks=callbacks)
     elif args.variant == "batches":
         inputs = shuffled_batches(keras, train_data.x_train, targets, cfg["fast_batch"], 0)
         model.fit(inputs, epochs=args.epochs, verbose=0, callbacks=callbacks)
@@ -172,18 +295,7 @@ def profile(args, scratch):
             callbacks=callbacks,
         )
     if args.json:
-        report = json.loads(args.json.read_text()) if args.json.exists() else {"runs": []}
-        report["runs"].append(
-            {
-                "variant": args.variant,
-                "data": source,
-                "device": f"{nb['DEVICE_KIND']}: {nb['DEVICE_NAME']}",
-                "versions": nb["FACTS"]["versions"],
-                "date": time.strftime("%Y-%m-%d %H:%M"),
-                "epochs": rows,
-            }
-        )
-        args.json.write_text(json.dumps(report, indent=1))
+        append_run(args.json, nb, {"variant": args.variant, "data": data.name, "epochs": rows})
 
 
 if __name__ == "__main__":

@@ -125,8 +125,19 @@ def test_epoch_profile_records_each_epoch(data_dir, tmp_path):
     for variant in ("arrays", "dataset", "batches"):
         arguments = ["--data-dir", str(data_dir), "--mode", "smoke", "--variant", variant]
         profile_fast_epoch.main([*arguments, "--epochs", "2", "--json", str(report_path)])
-    runs = json.loads(report_path.read_text())["runs"]
+    profile_fast_epoch.main(
+        ["--data-dir", str(data_dir), "--mode", "smoke", "--step-costs", "--json", str(report_path)]
+    )
+    *runs, costs = json.loads(report_path.read_text())["runs"]
     assert [run["variant"] for run in runs] == ["arrays", "dataset", "batches"]
+    assert [row["variant"] for row in costs["steps"]] == [
+        "model",
+        "no_augmentation",
+        "batch_norm",
+        "gelu",
+        "whitening_bias_frozen",
+    ]
+    assert all(row["median_step"] > 0 for row in costs["steps"])
     for run in runs:
         assert [row["epoch"] for row in run["epochs"]] == [1, 2]
         assert all(row["seconds"] > 0 and row["steps"] > 0 for row in run["epochs"])

@@ -145,9 +145,6 @@ def test_every_model_of_the_notebook_has_exact_formulas(nb, model_data):
     builders["fashion_dense128"] = lambda: nb["fashion_cnn_dropout"](extra_dense=True)
     builders["augmented"] = lambda: nb["cnn_leaky"](nb["augmentation_layers"]())
     builders["fast"] = lambda: nb["build_fast_cnn"](model_data, nb["MODES"]["full"]["fast_widths"])
-    builders["transfer"] = lambda: nb["build_transfer_model"](
-        model_data, 32, None, unfrozen_layers=10
-    )
     for name, build in builders.items():
         model = build()
         table = nb["parameter_table"](model, show=False)  # raises if a formula disagrees with Keras
