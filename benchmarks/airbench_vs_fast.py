@@ -13,8 +13,8 @@ airbench94 runs in its own environment (requirements-airbench.txt, `--airbench-p
 benchmarks/airbench_runner.py; the fast model runs here, with the notebook's own definitions (its
 final recipe). Every finished seed is written at once to the JSON report; running the command again
 skips the seeds the report already holds for this processor, so a long comparison survives an
-interruption. The report gives, for each system, the test accuracy per seed and mean ± std, the
-training seconds (first epoch apart), epochs, device and versions.
+interruption. The report gives, for each processor and system, the test accuracy per seed and
+mean ± std, the training seconds (first epoch apart), epochs, device and versions.
 """
 
 import argparse
@@ -84,9 +84,13 @@ def main(argv=None):
                 run
                 | {"date": time.strftime("%Y-%m-%d %H:%M"), "load_average": list(os.getloadavg())}
             )
-            report["summary"] = summarise(report["runs"])
+            # One summary per processor: times and even accuracies differ from one to another
+            report["summary"] = {
+                cpu: summarise([run for run in report["runs"] if run["cpu"] == cpu])
+                for cpu in sorted({run["cpu"] for run in report["runs"]})
+            }
             write_atomically(args.json, json.dumps(report, indent=1))
-    print_summary(report["summary"])
+    print_summary(report.get("summary", {}).get(cpu_name(), {}))
     return report
 
 

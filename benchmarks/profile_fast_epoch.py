@@ -23,7 +23,8 @@ step, resident memory, and the share of the CPU that other processes used meanwh
 
 --step-costs times training steps instead (median of 8 after 3 warm-up steps, one batch, no
 callbacks) for the model as it is and with one part swapped for a cheaper one (augmentation
-layers removed, batch norm removed, GELU -> ReLU, whitening bias frozen): where a step's time goes.
+layers removed, batch norm removed, GELU -> ReLU or its tanh approximation, whitening bias
+frozen): where a step's time goes.
 These variants are for measuring only; they are not the model.
 """
 
@@ -147,8 +148,9 @@ def endless_batches(images, targets, batch_size, seed):
             yield images[chosen], targets[chosen]
 
 
-def cheaper_layers(layers, swapped):
-    """keras.layers, with BatchNormalization ("batch_norm") or GELU ("gelu") swapped."""
+def cheaper_layers(layers, activations, swapped):
+    """keras.layers, with BatchNormalization ("batch_norm") removed, or GELU made ReLU ("gelu") or
+    its tanh approximation ("gelu_tanh")."""
 
     class Swapped:
         def __getattr__(self, name):
@@ -164,6 +166,8 @@ def cheaper_layers(layers, swapped):
         def Activation(self, activation, **kwargs):
             if swapped == "gelu" and activation == "gelu":
                 activation = "relu"
+            elif swapped == "gelu_tanh" and activation == "gelu":
+                return layers.Lambda(lambda x: activations.gelu(x, approximate=True))
             return layers.Activation(activation, **kwargs)
 
     return Swapped()
@@ -183,12 +187,13 @@ def step_costs(args, scratch):
         return keras.layers.Identity()
 
     rows = []
-    for variant in ("model", "no_augmentation", "batch_norm", "gelu", "whitening_bias_frozen"):
+    variants = ["model", "no_augmentation", "batch_norm", "gelu", "gelu_tanh"]
+    for variant in [*variants, "whitening_bias_frozen"]:
         nb.update(originals)
         if variant == "no_augmentation":
             nb.update(RandomCropFlip=identity, AlternatingFlip=identity)
-        elif variant in ("batch_norm", "gelu"):
-            nb["layers"] = cheaper_layers(originals["layers"], variant)
+        elif variant in ("batch_norm", "gelu", "gelu_tanh"):
+            nb["layers"] = cheaper_layers(originals["layers"], keras.activations, variant)
         keras.backend.clear_session()
         keras.utils.set_random_seed(0)
         model = nb["build_fast_cnn"](train_data, seed=0)
