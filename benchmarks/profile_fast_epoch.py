@@ -24,7 +24,7 @@ step, resident memory, and the share of the CPU that other processes used meanwh
 --step-costs times training steps instead (median of 8 after 3 warm-up steps, one batch, no
 callbacks) for the model as it is and with one part swapped for a cheaper one (augmentation
 layers removed, batch norm removed, GELU -> ReLU or its tanh approximation, whitening bias
-frozen): where a step's time goes.
+frozen) or computed in bfloat16 (Keras' mixed_bfloat16 policy): where a step's time goes.
 These variants are for measuring only; they are not the model.
 """
 
@@ -111,6 +111,7 @@ def main(argv=None):
     parser.add_argument("--mode", default="full", choices=["full", "quick", "smoke"])
     parser.add_argument("--json", type=Path, help="report to append this run to")
     parser.add_argument("--step-costs", action="store_true", help="time steps per model variant")
+    parser.add_argument("--costs-of", nargs="+", help="--step-costs: only these variants")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="profile-") as scratch:  # the registry, unused here
         (step_costs if args.step_costs else profile)(args, scratch)
@@ -188,7 +189,8 @@ def step_costs(args, scratch):
 
     rows = []
     variants = ["model", "no_augmentation", "batch_norm", "gelu", "gelu_tanh"]
-    for variant in [*variants, "whitening_bias_frozen"]:
+    variants += ["whitening_bias_frozen", "mixed_bfloat16"]
+    for variant in args.costs_of or variants:
         nb.update(originals)
         if variant == "no_augmentation":
             nb.update(RandomCropFlip=identity, AlternatingFlip=identity)
@@ -196,7 +198,8 @@ def step_costs(args, scratch):
             nb["layers"] = cheaper_layers(originals["layers"], keras.activations, variant)
         keras.backend.clear_session()
         keras.utils.set_random_seed(0)
-        model = nb["build_fast_cnn"](train_data, seed=0)
+        policy = "mixed_bfloat16" if variant == "mixed_bfloat16" else None
+        model = nb["build_fast_cnn"](train_data, seed=0, dtype_policy=policy)
         if variant == "whitening_bias_frozen":
             model.get_layer("whitening_bias").trainable = False
         optimizer = nb["fast_optimizer"](49, 10)

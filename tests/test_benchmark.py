@@ -137,6 +137,7 @@ def test_epoch_profile_records_each_epoch(data_dir, tmp_path):
         "gelu",
         "gelu_tanh",
         "whitening_bias_frozen",
+        "mixed_bfloat16",
     ]
     assert all(row["median_step"] > 0 for row in costs["steps"])
     for run in runs:
