@@ -181,7 +181,7 @@ def step_costs(args, scratch):
     cfg = nb["CFG"]
     train_data, training = nb["fast_training"](data, 0, 10, cfg["fast_batch"], nb["FAST_PIECES"])
     images = train_data.x_train[: cfg["fast_batch"]]
-    targets = keras.utils.to_categorical(train_data.y_train[: cfg["fast_batch"]], 10)
+    targets = keras.utils.to_categorical(train_data.y_train[: cfg["fast_batch"]], data.num_classes)
     originals = {name: nb[name] for name in ("RandomCropFlip", "AlternatingFlip", "layers")}
 
     def identity(*args, **kwargs):
