@@ -247,9 +247,7 @@ class FastModel:
         train_data, training = nb["fast_training"](
             data, seed, cfg["fast_epochs"], cfg["fast_batch"], pieces
         )
-        model = nb["build_fast_cnn"](
-            train_data, seed=seed, alternating_flip=pieces["alternating_flip"]
-        )
+        model = nb["build_fast_cnn"](train_data, seed=seed, pieces=pieces)
         # includes the whitening (eigenvectors of the patch covariance)
         build_seconds = time.perf_counter() - started
         _, epoch_seconds = nb["compile_and_fit"](model, train_data, **training)
@@ -277,6 +275,8 @@ class FastModel:
             "epochs": cfg["fast_epochs"],
             "batch_size": cfg["fast_batch"],
             "widths": list(cfg["fast_widths"]),
+            "pieces": dict(pieces),  # the recipe's switches: one data iterator, bfloat16 on AMX...
+            "dtype_policy": model.dtype_policy.name,
             "train_images": len(data.y_train),
             "data": self.source,
         }

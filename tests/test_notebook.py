@@ -44,6 +44,9 @@ EXPECTED_EXPERIMENTS = {
         "fast_ablation_epochs",
         "fast_ablation_altflip",
         "fast_ablation_lookahead",
+        "fast_ablation_iterator",
+        "fast_ablation_bfloat16",
+        "fast_cnn_float32",
     },
     "fast": {"fast_cnn"},
     "tutorial": {"tf_tutorial_cnn"},
@@ -204,6 +207,7 @@ def test_the_committed_run_is_the_tp_at_its_own_settings():
         "dense_baseline",
     ]
     three_seeds += [*EXPECTED_EXPERIMENTS["normalisation"], "ladder_reference", "fast_cnn"]
+    three_seeds += ["fast_cnn_float32"]  # the full-width precision ablation (section 8.2)
     three_seeds += [*EXPECTED_EXPERIMENTS["ladder"], *EXPECTED_EXPERIMENTS["callbacks"]]
     # the TP's decisions: training noise measured
     assert (per_experiment.loc[three_seeds, "seeds"] == 3).all()
@@ -389,7 +393,7 @@ def test_every_experiment_is_in_the_registry(smoke_run):
         "cnn_batchnorm",
     ]
     # smoke mode: two seeds where the TP decides
-    assert (seeds[[*tp, "fashion_dropout", "fast_cnn"]] == 2).all()
+    assert (seeds[[*tp, "fashion_dropout", "fast_cnn", "fast_cnn_float32"]] == 2).all()
     for column in ("train_acc", "val_acc", "test_acc"):
         assert frame[column].between(0, 1).all()
     # every accuracy can show its interval

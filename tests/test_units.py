@@ -555,6 +555,33 @@ def test_parameters_are_checked(nb):
     assert check("smoke", 1, ["first_cnn_scaled"]) is None
 
 
+def test_endless_batches_show_every_image_once_per_epoch(nb):
+    """One generator for the whole training (section 8.2): each epoch is a new permutation, cut
+    into batches whose last one is partial, like Keras' own batching of arrays."""
+    images = np.arange(10)[:, None] * np.ones((10, 3))
+    batches = nb["endless_batches"](images, np.arange(10), batch_size=4)
+    nb["np"].random.seed(0)
+    epochs = [[next(batches) for _ in range(3)] for _ in range(2)]
+    for epoch in epochs:
+        assert [len(targets) for _, targets in epoch] == [4, 4, 2]
+        seen = np.concatenate([targets for _, targets in epoch])
+        assert sorted(seen) == list(range(10))
+        for x, targets in epoch:  # images and targets stay paired
+            np.testing.assert_array_equal(x[:, 0], targets)
+    assert not np.array_equal(*[np.concatenate([t for _, t in epoch]) for epoch in epochs])
+
+
+def test_bfloat16_on_a_cpu_only_where_asked_and_amx_is_there(nb):
+    if nb["DEVICE_KIND"] == "GPU":
+        pytest.skip("on a GPU the policy is always mixed")
+    cpuinfo = nb["Path"]("/proc/cpuinfo")
+    amx = cpuinfo.exists() and "amx_bf16" in cpuinfo.read_text()
+    assert nb["mixed_precision_policy"]() == "float32"
+    assert nb["mixed_precision_policy"](cpu_bfloat16=True) == (
+        "mixed_bfloat16" if amx else "float32"
+    )
+
+
 def test_fast_model_compiles_with_xla(nb, model_data):
     """The fast model (augmentation included) supports XLA, so Keras can enable it on a GPU
     (jit_compile='auto')."""
