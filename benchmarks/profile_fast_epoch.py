@@ -139,16 +139,6 @@ def shuffled_batches(keras, images, targets, batch_size, seed):
     return ShuffledBatches()
 
 
-def endless_batches(images, targets, batch_size, seed):
-    """Shuffled batches, epoch after epoch, without end (the last batch of an epoch is partial)."""
-    rng = np.random.default_rng(seed)
-    while True:
-        order = rng.permutation(len(targets))
-        for start in range(0, len(targets), batch_size):
-            chosen = order[start : start + batch_size]
-            yield images[chosen], targets[chosen]
-
-
 def cheaper_layers(layers, activations, swapped):
     """keras.layers, with BatchNormalization ("batch_norm") removed, or GELU made ReLU ("gelu") or
     its tanh approximation ("gelu_tanh")."""
@@ -288,7 +278,7 @@ def profile(args, scratch):
         )
     elif args.variant == "threads_generator":
         steps = math.ceil(len(targets) / cfg["fast_batch"])
-        inputs = endless_batches(train_data.x_train, targets, cfg["fast_batch"], 0)
+        inputs = nb["endless_batches"](train_data.x_train, targets, cfg["fast_batch"])
         model.fit(inputs, epochs=args.epochs, steps_per_epoch=steps, verbose=0, callbacks=callbacks)
     elif args.variant == "batches":
         inputs = shuffled_batches(keras, train_data.x_train, targets, cfg["fast_batch"], 0)
