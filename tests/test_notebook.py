@@ -286,15 +286,17 @@ def test_the_course_comes_first_and_cells_stay_short():
         cell for cell in code if code_lines(cell) > 30 and not any(m in cell.source for m in models)
     ]
     # A ratchet at the values of 2026-12-05: 123,267 characters (whitespace removed) after the
-    # fifth session's cuts, then 126,414 with the fast model's one data iterator, its bfloat16
-    # piece, their ablation and the airbench94 table of section 8.1; median cell 13 lines, 18 cells
-    # other than models over 30 lines, plumbing 31.3 % of the characters.
-    # The aim: 108,000; 12; 10; 30 %.
+    # fifth session's cuts, 126,414 with the fast model's one data iterator, its bfloat16 piece,
+    # their ablation and the airbench94 table of section 8.1, then 127,371 once the long helper
+    # cells were split, each part under its own title, and the TTA gains and the ablation's last
+    # row read as paired; median cell 13 lines, 12 cells other than models over 30 lines, plumbing
+    # 29.7 % of the characters (the comparison rule and the fast model's optimizer now shown).
+    # The aim: 108,000; 12; 10; 30 % (met).
     total = sum(characters(cell) for cell in code)
-    assert total <= 126_500
+    assert total <= 127_400
     assert statistics.median(code_lines(cell) for cell in code) <= 13
-    assert len(long_cells) <= 18
-    assert sum(characters(cell) for cell in plumbing) <= 0.315 * total
+    assert len(long_cells) <= 12
+    assert sum(characters(cell) for cell in plumbing) <= 0.30 * total
     for cell in plumbing:  # folded in Colab, hidden on the published page
         assert (
             cell.source.startswith("# @title")
