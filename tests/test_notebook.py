@@ -281,7 +281,8 @@ def test_the_course_comes_first_and_cells_stay_short():
     assert any("RUN_BANNER = display" in cell.source for cell in before)
     code = [cell for cell in cells if cell.cell_type == "code"]
     plumbing = [cell for cell in code if tagged(cell, "plumbing")]
-    models = ("Sequential(", "def build", "keras.Model(")
+    # A cell that builds a Keras model; "def build" also matched layers' build methods and helpers
+    models = ("Sequential(", "keras.Model(")
     long_cells = [
         cell for cell in code if code_lines(cell) > 30 and not any(m in cell.source for m in models)
     ]
@@ -290,13 +291,14 @@ def test_the_course_comes_first_and_cells_stay_short():
     # their ablation and the airbench94 table of section 8.1, then 127,917 once the long helper
     # cells were split (each part under its own title), the TTA gains and the ablation's last row
     # read as paired, and helpers given their data as arguments instead of reading globals; median
-    # cell 13 lines, 11 cells other than models over 30 lines, plumbing 29.3 % of the characters
+    # cell 13 lines, 14 cells other than models over 30 lines (the fast model's layers, callbacks
+    # and training helpers among them), plumbing 29.3 % of the characters
     # (the comparison rule, the fast model's optimizer and the registry's creation now shown).
     # The aim: 108,000; 12; 10; 30 % (met).
     total = sum(characters(cell) for cell in code)
     assert total <= 127_950
     assert statistics.median(code_lines(cell) for cell in code) <= 13
-    assert len(long_cells) <= 11
+    assert len(long_cells) <= 14
     assert sum(characters(cell) for cell in plumbing) <= 0.30 * total
     for cell in plumbing:  # folded in Colab, hidden on the published page
         assert (
