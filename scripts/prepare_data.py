@@ -1,7 +1,8 @@
 """Turn the official files of CIFAR-10, CIFAR-100 and Fashion-MNIST into the .npz files the
 notebook reads offline.
 
-    # ~/data holds cifar-10-batches-py (and, if present, cifar-100-python and fashion-mnist);
+    # ~/data holds cifar-10-batches-py, fashion-mnist (the notebook needs both) and, if present,
+    # cifar-100-python;
     # writes ~/data/*.npz
     python scripts/prepare_data.py ~/data
     python scripts/prepare_data.py ~/data --output ~/npz
@@ -231,7 +232,8 @@ def prepare(source_dir, output_dir=None):
     output = Path(output_dir).expanduser() if output_dir else cifar10.parent
     output.mkdir(parents=True, exist_ok=True)
     written = [output / OUTPUTS["cifar10"]]
-    write_npz(written[0], read_cifar10(cifar10))  # required; the two others are optional
+    # CIFAR-10 is required; the others are written where present (main warns without Fashion-MNIST)
+    write_npz(written[0], read_cifar10(cifar10))
     for name, read, folder in [
         ("cifar100", read_cifar100, cifar10.parent / "cifar-100-python"),
         ("fashion_mnist", read_fashion_mnist, cifar10.parent / "fashion-mnist"),
@@ -253,10 +255,16 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     try:
-        for path in prepare(args.source, args.output):
-            print(f"{path} ({path.stat().st_size / 1e6:.0f} Mo)")
+        written = prepare(args.source, args.output)
     except DataError as error:
         sys.exit(f"Erreur : {error}")
+    for path in written:
+        print(f"{path} ({path.stat().st_size / 1e6:.0f} Mo)")
+    if not any(path.name == OUTPUTS["fashion_mnist"] for path in written):
+        print(
+            "Attention : pas de dossier fashion-mnist/ à côté de cifar-10-batches-py ; le "
+            "notebook en a besoin (TP 1 et 2)."
+        )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """Mistakes a user can make: one clear French message, at the first cell that can detect it,
 nothing written."""
 
+import shutil
+
 import pytest
 from nbclient.exceptions import CellExecutionError
 
@@ -50,6 +52,7 @@ def test_data_dir_of_official_files_not_prepared(data_dir, tmp_path):
 def test_truncated_npz_is_named(data_dir, tmp_path):
     folder = tmp_path / "data"
     folder.mkdir()
+    shutil.copy(data_dir / "fashion_mnist.npz", folder)  # read first (section 1.1), and intact
     content = (data_dir / "cifar10.npz").read_bytes()
     (folder / "cifar10.npz").write_bytes(content[: len(content) // 3])
     message = failure(smoke_parameters(folder, tmp_path), tmp_path)
@@ -67,7 +70,8 @@ def test_no_network_and_no_data_dir(tmp_path, monkeypatch):
     parameters = smoke_parameters(tmp_path, tmp_path)
     parameters["DATA_DIR"] = None
     message = failure(parameters, tmp_path)
-    assert "Impossible de télécharger CIFAR-10" in message and "DATA_DIR" in message
+    # Fashion-MNIST, the first data set read (section 1.1)
+    assert "Impossible de télécharger Fashion-MNIST" in message and "DATA_DIR" in message
     assert_nothing_written(tmp_path)
 
 

@@ -651,24 +651,6 @@ def test_gradients_through_pooling_and_dropout(nb):
     assert set(np.unique(gradient)) == {0.0, 2.0}  # switched off, or scaled by 1 / (1 - p)
 
 
-def test_convolution_backpropagation_formulas(nb):
-    """Section 2.12: the kernel's gradient sums g · patch over every position (weight sharing); the
-    input's gradient is a full convolution of g with the kernel (turned by 180°). Checked against
-    SciPy's own correlation routines."""
-    from scipy.signal import convolve2d, correlate2d
-
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(6, 6))
-    kernel = rng.normal(size=(3, 3))
-    upstream = rng.normal(size=(4, 4))
-    assert np.allclose(
-        nb["kernel_gradient_by_hand"](x, upstream, 3), correlate2d(x, upstream, mode="valid")
-    )
-    assert np.allclose(
-        nb["input_gradient_by_hand"](upstream, kernel), convolve2d(upstream, kernel, mode="full")
-    )
-
-
 def test_receptive_field_of_the_tp_final_models(nb):
     """Section 2.13: three blocks of two 3 × 3 convolutions and a 2 × 2 pooling see 36 pixels at the
     Flatten."""
