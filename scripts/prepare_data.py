@@ -263,7 +263,9 @@ def main(argv=None):
     if not any(path.name == OUTPUTS["fashion_mnist"] for path in written):
         print(
             "Attention : pas de dossier fashion-mnist/ à côté de cifar-10-batches-py ; le "
-            "notebook en a besoin (TP 1 et 2)."
+            "notebook en a besoin (TP 1 et 2). Copiez-y les quatre fichiers .gz de Fashion-MNIST, "
+            "puis relancez ce script.",
+            file=sys.stderr,
         )
 
 

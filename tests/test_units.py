@@ -31,9 +31,7 @@ def make_dataset(nb, arrays, size=None):
 def test_the_notebook_reads_the_prepared_npz(nb, cifar_dir, tmp_path):
     folder, (x_train, y_train, x_test, y_test) = cifar_dir
     prepare(folder, tmp_path)
-    ((x_read, y_read), (xt_read, yt_read)), names, source = nb["load_data"](
-        "cifar10", nb["data_folder"](tmp_path)
-    )
+    ((x_read, y_read), (xt_read, yt_read)), names, source = nb["load_data"]("cifar10", tmp_path)
     np.testing.assert_array_equal(x_read, x_train)
     np.testing.assert_array_equal(y_read, y_train)
     np.testing.assert_array_equal(xt_read, x_test)
@@ -47,9 +45,14 @@ def test_the_notebook_reads_the_prepared_npz(nb, cifar_dir, tmp_path):
     assert nb["data_folder"](None) is None and nb["data_folder"]("None") is None
 
 
-def test_a_folder_without_npz_says_how_to_prepare_it(nb, cifar_dir):
+def test_a_folder_without_npz_says_how_to_prepare_it(nb, cifar_dir, tmp_path):
     with pytest.raises(nb["DataError"], match="cifar10.npz.*prepare_data.py"):
         nb["data_folder"](cifar_dir[0])  # the official files, not yet prepared
+    prepare(
+        cifar_dir[0], tmp_path
+    )  # CIFAR-10 only: Fashion-MNIST, which the notebook needs, is missing
+    with pytest.raises(nb["DataError"], match="ne contient pas fashion_mnist.npz.*fashion-mnist/"):
+        nb["data_folder"](tmp_path)
 
 
 def test_a_pickled_npz_is_refused_without_running_it(nb, tmp_path):
@@ -528,6 +531,30 @@ def test_the_configuration_hash_leaves_out_the_name_and_the_description(nb, tmp_
     reopened = nb["ResultsRegistry"](tmp_path / "results", FACTS)
     row = reopened.get("old_name")
     assert len(calls) == 1 and (row["group"], row["description"]) == ("ladder", "reworded")
+
+
+def test_two_experiments_compared_and_tabulated_from_the_registry(nb, tmp_path):
+    """compare_runs reads every seed of each experiment; results_frame gives one row each."""
+    registry = nb["ResultsRegistry"](tmp_path / "results", FACTS)
+    for name, seed, val_acc in [("a", 1, 0.60), ("a", 2, 0.62), ("b", 1, 0.50)]:
+        fields = {"params": 10, "epochs": 1, "train_acc": 0.7, "val_acc": val_acc}
+        fields |= {"test_acc": 0.5, "val_images": 1000, "test_images": 1000}
+
+        def train(fields=fields):
+            return (
+                fields,
+                {"loss": [1.0], "accuracy": [0.5], "epoch_seconds": [1.0]},
+                np.ones((3, 10)),
+            )
+
+        nb["cached_experiment"](registry, name, "ladder", name, {"seed": seed}, train)
+    verdict = nb["compare_runs"](registry, "a", "b", 0.01)
+    # mean 61 % vs 50 %: +11 points; margin 1.96 √(0.01² (1/2 + 1/1) + sampling of 1,000 images)
+    margin = nb["difference_margin"]([0.60, 0.62], [0.50], 1000, 0.01)
+    assert verdict == f"+11,0 points (au-delà du bruit, ±{100 * margin:.1f})".replace(".", ",")
+    table = nb["results_frame"](registry, names=["a", "b"])
+    assert list(table["graines"]) == [2, 1]
+    assert list(table["validation par graine (%)"]) == ["60,0 · 62,0", "50,0"]
 
 
 def test_unreadable_registry_is_kept_aside(nb, tmp_path):
