@@ -82,7 +82,8 @@ def run(args, scratch):
         FORCE_RETRAIN=True,
     )
     keras = nb["keras"]
-    (train, test), _, source = nb["load_data"]("cifar10", nb["data_folder"](args.data_dir))
+    # Only CIFAR-10: its .npz read directly (data_folder also asks for Fashion-MNIST)
+    (train, test), _, source = nb["load_data"]("cifar10", Path(args.data_dir).expanduser())
     data = nb["make_dataset"](
         "cifar10", train, test, nb["CLASS_NAMES_FR"], nb["MAX_IMAGES"], args.seed
     )
