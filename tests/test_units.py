@@ -48,9 +48,8 @@ def test_the_notebook_reads_the_prepared_npz(nb, cifar_dir, tmp_path):
 def test_a_folder_without_npz_says_how_to_prepare_it(nb, cifar_dir, tmp_path):
     with pytest.raises(nb["DataError"], match="cifar10.npz.*prepare_data.py"):
         nb["data_folder"](cifar_dir[0])  # the official files, not yet prepared
-    prepare(
-        cifar_dir[0], tmp_path
-    )  # CIFAR-10 only: Fashion-MNIST, which the notebook needs, is missing
+    # CIFAR-10 only: Fashion-MNIST, which the notebook needs, is missing
+    prepare(cifar_dir[0], tmp_path)
     with pytest.raises(nb["DataError"], match="ne contient pas fashion_mnist.npz.*fashion-mnist/"):
         nb["data_folder"](tmp_path)
 
@@ -537,8 +536,15 @@ def test_two_experiments_compared_and_tabulated_from_the_registry(nb, tmp_path):
     """compare_runs reads every seed of each experiment; results_frame gives one row each."""
     registry = nb["ResultsRegistry"](tmp_path / "results", FACTS)
     for name, seed, val_acc in [("a", 1, 0.60), ("a", 2, 0.62), ("b", 1, 0.50)]:
-        fields = {"params": 10, "epochs": 1, "train_acc": 0.7, "val_acc": val_acc}
-        fields |= {"test_acc": 0.5, "val_images": 1000, "test_images": 1000}
+        fields = {
+            "params": 10,
+            "epochs": 1,
+            "train_acc": 0.7,
+            "val_acc": val_acc,
+            "test_acc": 0.5,
+            "val_images": 1000,
+            "test_images": 1000,
+        }
 
         def train(fields=fields):
             return (
