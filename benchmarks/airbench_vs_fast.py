@@ -215,9 +215,8 @@ class FastModel:
             RESULTS_DIR=f"{scratch}/results",
             FIGURES_DIR=f"{scratch}/figures",
         )
-        # Only CIFAR-10 is needed here: read its .npz directly (the notebook's data_folder also
-        # asks for Fashion-MNIST)
-        (train, test), _, self.source = self.nb["load_data"]("cifar10", Path(data_dir).expanduser())
+        folder = self.nb["data_folder"](str(data_dir), required=["cifar10.npz"])
+        (train, test), _, self.source = self.nb["load_data"]("cifar10", folder)
         x_train, y_train = train
         monitor = slice(0, min(1000, len(y_train)))
         self.data = self.nb["Dataset"](

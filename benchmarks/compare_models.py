@@ -82,8 +82,8 @@ def run(args, scratch):
         FORCE_RETRAIN=True,
     )
     keras = nb["keras"]
-    # Only CIFAR-10: its .npz read directly (data_folder also asks for Fashion-MNIST)
-    (train, test), _, source = nb["load_data"]("cifar10", Path(args.data_dir).expanduser())
+    folder = nb["data_folder"](args.data_dir, required=["cifar10.npz"])
+    (train, test), _, source = nb["load_data"]("cifar10", folder)
     data = nb["make_dataset"](
         "cifar10", train, test, nb["CLASS_NAMES_FR"], nb["MAX_IMAGES"], args.seed
     )

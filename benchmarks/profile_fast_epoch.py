@@ -232,8 +232,8 @@ def notebook_and_data(args, scratch):
 
         tf.config.threading.set_intra_op_parallelism_threads(os.cpu_count())
         tf.config.threading.set_inter_op_parallelism_threads(1)
-    # Only CIFAR-10: its .npz read directly (data_folder also asks for Fashion-MNIST)
-    (train, test), _, source = nb["load_data"]("cifar10", Path(args.data_dir).expanduser())
+    folder = nb["data_folder"](args.data_dir, required=["cifar10.npz"])
+    (train, test), _, source = nb["load_data"]("cifar10", folder)
     monitor = slice(0, 1000)  # as benchmarks/airbench_vs_fast.py: no image held out
     data = nb["Dataset"](
         source,

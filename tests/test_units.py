@@ -52,6 +52,7 @@ def test_a_folder_without_npz_says_how_to_prepare_it(nb, cifar_dir, tmp_path):
     prepare(cifar_dir[0], tmp_path)
     with pytest.raises(nb["DataError"], match="ne contient pas fashion_mnist.npz.*fashion-mnist/"):
         nb["data_folder"](tmp_path)
+    assert nb["data_folder"](tmp_path, required=["cifar10.npz"]) == tmp_path  # the benchmarks
 
 
 def test_a_pickled_npz_is_refused_without_running_it(nb, tmp_path):
