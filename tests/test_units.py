@@ -68,19 +68,22 @@ def test_a_pickled_npz_is_refused_without_running_it(nb, tmp_path):
         nb["load_data"]("cifar10", tmp_path)
 
 
-def test_stratified_split_keeps_class_proportions(nb):
+def test_the_validation_split_keeps_class_proportions(nb):
     rng = np.random.default_rng(0)
     y = np.repeat(np.arange(10), 100)
     x = rng.integers(0, 255, size=(1000, 2, 2, 3), dtype=np.uint8)
-    x_train, x_val, y_train, y_val = nb["stratified_split"](x, y, 0.1, seed=5)
-    assert len(y_val) == 100 and len(y_train) == 900
-    assert np.all(np.bincount(y_val, minlength=10) == 10)
-    assert np.all(np.bincount(y_train, minlength=10) == 90)
-    again = nb["stratified_split"](x, y, 0.1, seed=5)
-    np.testing.assert_array_equal(again[3], y_val)  # same seed, same split
-    train_rows = {row.tobytes() for row in x_train.reshape(900, -1)}
+
+    def split():
+        return nb["make_dataset"]("demo", (x, y), (x, y), list("abcdefghij"), (None, None), 5, 0.1)
+
+    data = split()
+    assert len(data.y_val) == 100 and len(data.y_train) == 900
+    assert np.all(np.bincount(data.y_val, minlength=10) == 10)
+    assert np.all(np.bincount(data.y_train, minlength=10) == 90)
+    np.testing.assert_array_equal(split().y_val, data.y_val)  # same seed, same split
+    train_rows = {row.tobytes() for row in data.x_train.reshape(900, -1)}
     # no image in both parts
-    assert not train_rows & {row.tobytes() for row in x_val.reshape(100, -1)}
+    assert not train_rows & {row.tobytes() for row in data.x_val.reshape(100, -1)}
 
 
 def test_smoke_subset_keeps_every_class(nb, cifar_dir):
@@ -494,7 +497,7 @@ def test_registry_trains_once_then_reloads_and_retrains_on_a_new_configuration(
     forced = nb["ResultsRegistry"](tmp_path / "results", FACTS, force_retrain=["demo"])
     nb["cached_experiment"](forced, "demo", "baseline", "a demo", {"epochs": 3}, train)
     assert len(calls) == 3
-    assert not list((tmp_path / "results").rglob(".*.tmp"))  # atomic writes leave no temporary file
+    assert not list((tmp_path / "results").rglob(".tmp-*"))  # atomic writes leave no temporary file
     other_seed = nb["cached_experiment"](
         forced, "demo", "baseline", "a demo", {"epochs": 3, "seed": 8}, train
     )
