@@ -7,7 +7,7 @@ import pytest
 from nbclient.exceptions import CellExecutionError
 
 from conftest import smoke_parameters
-from notebook_tools import execute_notebook, outputs_text
+from notebook_tools import cell_index, execute_notebook
 
 
 def failure(parameters, workdir):
@@ -81,7 +81,9 @@ def test_full_mode_without_gpu_warns_with_the_expected_duration(data_dir, tmp_pa
         tmp_path,
         stop_after='if RUN_MODE == "full" and DEVICE_KIND == "CPU"',
     )
-    text = outputs_text(notebook)
+    # a row of the banner, the table at the top of the run
+    banner = notebook.cells[cell_index(notebook, "RUN_BANNER = display")]
+    text = banner.outputs[0]["data"]["text/html"]
     assert (
         "Mode `full` sans GPU" in text
         and "10 h de calcul" in text
